@@ -121,7 +121,8 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise ValueError(not_npz) from None
     if not infos or len(infos) > MAX_MEMBERS or any(not i.filename.endswith(".npy") or i.is_dir() for i in infos):
-        raise ValueError(not_npz + f" It must contain only .npy arrays, at most {MAX_MEMBERS} of them.")
+        raise ValueError(f"The file is not an .npz archive of weights: it must hold only .npy arrays (as "
+                         f"numpy.savez writes), at most {MAX_MEMBERS} of them.")
     if sum(i.file_size for i in infos) > MAX_ARRAY_BYTES:
         raise ValueError(f"The arrays in the file would take more than {MAX_ARRAY_BYTES // 2**20} MB once "
                          "unpacked; recurrent weights for this app are far smaller.")
