@@ -1,0 +1,141 @@
+"""Figures of gradient flow: how much of dL/dh_T is left k steps back, for RNN, LSTM and GRU side by side.
+
+Input is a dict label -> Flow (lstm_viz.flow), every array indexed by steps back k (0 = the last step):
+    gradient_norms       ||dL/dh_t|| (or ||dh_T/dh_t||) against k, log y, one line per model, with the
+                         Pascanu et al. (2013) bound sigma_max(W_hh)^k for the RNN
+    cell_split           the LSTM's ||dL/dc_t|| split into the cell path (dL/dc_T times the forget-gate
+                         product) and the hidden path, with the mean forget product itself
+    backward_animation   Plotly frames: the gradient's magnitude spreading back from the last step, one
+                         row per model, played in the browser
+Data in, go.Figure out: no streamlit here.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe-Ito colours, safe for colour-blind readers; one per model, the same on every figure
+COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73"}
+EXTRA_COLORS = ("#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+MAX_FRAMES = 60          # animation frames, whatever the sequence length
+FLOOR = -30              # log10 ratios below this are drawn at this colour
+
+
+def model_color(label: str, index: int = 0) -> str:
+    """The colour a model keeps on every figure: by kind for RNN/LSTM/GRU, else from a fixed list."""
+    return COLORS.get(label, EXTRA_COLORS[index % len(EXTRA_COLORS)])
+
+
+def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log_y: bool = True) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=xtitle, yaxis_title=ytitle, hovermode="x unified",
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+                      margin=dict(l=60, r=20, t=80, b=50), height=420)
+    if log_y:
+        fig.update_yaxes(type="log", exponentformat="power", showgrid=True, gridcolor="rgba(128,128,128,0.25)")
+    fig.update_xaxes(showgrid=True, gridcolor="rgba(128,128,128,0.25)")
+    return fig
+
+
+def _positive(a: np.ndarray) -> list:
+    """Values for a log axis: zeros (an underflowed gradient) become gaps instead of errors."""
+    return [float(v) if v > 0 and math.isfinite(v) else None for v in np.asarray(a, dtype=float)]
+
+
+def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True) -> go.Figure:
+    """||dL/dh_t|| (or, with jacobian=True, the spectral norm ||dh_T/dh_t||) against steps back, log y."""
+    fig = go.Figure()
+    top = 0.0
+    for n, (label, flow) in enumerate(flows.items()):
+        y = flow.jac_spec if jacobian else flow.grad_h
+        top = max(top, float(np.max(y)))
+        fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(y), mode="lines", name=label,
+                                 line=dict(color=model_color(label, n), width=2.5),
+                                 hovertemplate="%{y:.3g}"))
+    if show_bound:
+        for n, (label, flow) in enumerate(flows.items()):
+            if flow.pascanu_bound is None:
+                continue
+            b = np.asarray(flow.pascanu_bound, dtype=float)
+            # an exploding bound (sigma_max > 1) would squash every curve; draw it while it is in view
+            shown = np.where(b <= max(top, 1.0) * 1e3, b, np.nan)
+            fig.add_trace(go.Scatter(
+                x=flow.steps_back, y=_positive(shown), mode="lines", name=f"bound σ_max^k, σ_max = {flow.sigma_max:.3g}",
+                line=dict(color=model_color(label, n), width=1.5, dash="dash"), hovertemplate="%{y:.3g}"))
+    what = "||dh_T/dh_t|| (largest singular value)" if jacobian else "||dL/dh_t||"
+    return _layout(fig, f"Gradient left k steps back: {what}", "steps back from the last step (k)", what)
+
+
+def cell_split(flow, label: str = "LSTM") -> go.Figure:
+    """The LSTM's ||dL/dc_t|| and its two parts, plus the mean forget-gate product over the same steps."""
+    if flow.grad_c is None:
+        raise ValueError("The cell-path split exists only for an LSTM; this flow is a "
+                         f"{flow.kind.upper()}'s.")
+    color = model_color(label)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.grad_c), name="||dL/dc_t|| total",
+                             mode="lines", line=dict(color=color, width=2.5), hovertemplate="%{y:.3g}"))
+    fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.cell_path), name="cell path: dL/dc_T × ∏ f",
+                             mode="lines", line=dict(color="#009E73", width=2), hovertemplate="%{y:.3g}"))
+    fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.hidden_path), name="entered through h",
+                             mode="lines", line=dict(color="#E69F00", width=2), hovertemplate="%{y:.3g}"))
+    fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.forget_product_mean),
+                             name="∏ f, mean over units (a ratio)", mode="lines",
+                             line=dict(color="#888888", width=1.5, dash="dot"), hovertemplate="%{y:.3g}"))
+    return _layout(fig, f"{label}: the cell-state gradient, cell path vs hidden path",
+                   "steps back from the last step (k)", "norm (log scale)")
+
+
+def _frame_ends(T: int, max_frames: int) -> list[int]:
+    """For each frame, the largest k it reveals: evenly spaced, the last frame reveals everything."""
+    n = max(1, min(T, max_frames))
+    return [math.ceil((j + 1) * T / n) - 1 for j in range(n)]
+
+
+def backward_animation(flows: dict, max_frames: int = MAX_FRAMES) -> go.Figure:
+    """The backward pass as Plotly frames: row per model, column per step t, colour log10 of the gradient
+    relative to its value at the last step, revealed from the end back to the start."""
+    labels = list(flows)
+    T = max(len(f.grad_h) for f in flows.values())
+    Z = np.full((len(labels), T), np.nan)                         # (M, T) log10 ratio by step t
+    for row, label in enumerate(labels):
+        g = np.asarray(flows[label].grad_h, dtype=float)
+        ratio = g / g[0] if g[0] > 0 else np.zeros_like(g)
+        with np.errstate(divide="ignore"):
+            logs = np.maximum(np.log10(ratio, where=ratio > 0, out=np.full_like(ratio, -np.inf)), FLOOR)
+        Z[row, T - len(g):] = np.round(logs[::-1], 2)     # k -> t, aligned at the end; 2 decimals: small JSON
+    zmin = float(min(-1.0, np.floor(np.nanmin(Z))))
+    ends = _frame_ends(T, max_frames)
+    steps = np.arange(T)
+
+    def shown(kmax: int) -> np.ndarray:
+        z = Z.copy()
+        z[:, : T - 1 - kmax] = np.nan                             # steps the gradient has not reached yet
+        return z
+
+    def heat(z):
+        return go.Heatmap(z=z, x=steps, y=labels, zmin=zmin, zmax=0.0, colorscale="Viridis",
+                          colorbar=dict(title=dict(text="log10 of gradient ÷<br>gradient at last step", side="right")),
+                          hovertemplate="%{y}, step %{x}: 10^%{z:.1f}<extra></extra>", xgap=0, ygap=3)
+
+    frames = [go.Frame(data=[heat(shown(k))], name=str(j)) for j, k in enumerate(ends)]
+    fig = go.Figure(data=[heat(shown(ends[-1]))], frames=frames)
+    play = dict(frame=dict(duration=max(20, 3000 // len(frames)), redraw=True), fromcurrent=False,
+                transition=dict(duration=0), mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.25, xanchor="left", yanchor="top",
+                          direction="right",
+                          buttons=[dict(label="▶ Play backward pass", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
+        sliders=[dict(active=len(frames) - 1, x=0.3, len=0.7, y=-0.2, yanchor="top",
+                      currentvalue=dict(prefix="steps back reached: "),
+                      steps=[dict(label=str(k), method="animate",
+                                  args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
+                             for j, k in enumerate(ends)])])
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(fig, "The backward pass: the gradient spreads back from the last step", "step t", "", log_y=False)
+    fig.update_layout(hovermode="closest", height=180 + 60 * len(labels), margin=dict(l=60, r=20, t=60, b=130))
+    return fig

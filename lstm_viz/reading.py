@@ -1,0 +1,153 @@
+"""Plain sentences computed from the numbers the gradient-flow and training pages plot.
+
+Every number in a sentence comes from a Flow (lstm_viz.flow) or a training report; nothing is typed in.
+    retained_k   = ||dL/dh_{T-k}|| / ||dL/dh_T||            what is left of the gradient k steps back
+    sigmoid(b)^n                                          n forget gates resting at their bias b
+    mean_j prod_{s=T-n+1..T} f_s,j                        the same product from the actual gates
+    ||dh_T/dh_t|| <= sigma_max(W_hh)^k                    Pascanu, Mikolov & Bengio (2013), tanh RNN
+Pure Python and NumPy: pages print these, tests check them against the engine.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def sci(v: float) -> str:
+    """A ratio or norm in two significant digits: 0.21, 0.0018, 3.4, 3e-9, 1.6e-7, 2.5e12."""
+    v = float(v)
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    if 0.001 <= abs(v) < 1000:
+        return f"{v:.2g}"
+    mantissa, exponent = f"{v:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def sigmoid(b: float) -> float:
+    return 0.5 + 0.5 * math.tanh(0.5 * b)
+
+
+def _the(label: str) -> str:
+    """'the RNN', but 'your model' stays as it is."""
+    return label if label.lower().startswith(("your", "the ")) else f"the {label}"
+
+
+def retention_sentence(flows: dict, k: int) -> str:
+    """'After 40 steps back, the RNN's gradient is 3e-9 of its value at the last step; the LSTM keeps 0.21.'
+
+    flows maps a label ('RNN', 'LSTM', ...) to its Flow; k is clamped to the shortest sequence.
+    """
+    if not flows:
+        return ""
+    T = min(len(f.grad_h) for f in flows.values())
+    k = int(min(max(k, 0), T - 1))
+    labels = list(flows)
+    r = [flows[name].retained(k) for name in labels]
+    first = f"{_the(labels[0])}'s gradient ||dL/dh|| is {sci(r[0])} of its value at the last step"
+    rest = [f"{_the(name)} keeps {sci(v)}" for name, v in zip(labels[1:], r[1:])]
+    tail = "" if not rest else "; " + (rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1])
+    step_word = "step" if k == 1 else "steps"
+    return f"After {k} {step_word} back, {first}{tail}."
+
+
+def clip_sentence(flows: dict) -> str:
+    """What clipping did: it scales every norm of a run by one factor, so it cannot undo vanishing."""
+    scaled = {name: f.clip_scale for name, f in flows.items() if f.clip_scale < 1.0}
+    if not scaled:
+        return ("Clipping is on, but no gradient here exceeded the threshold, so nothing was scaled; "
+                "it only ever caps an explosion.")
+    parts = ", ".join(f"{_the(name)}'s by {sci(s)}" for name, s in scaled.items())
+    return (f"Clipping scaled {parts}: the whole gradient shrinks by one factor, so the ratios above, "
+            "and a vanishing gradient, stay exactly as they were.")
+
+
+def forget_sentence(forget_bias: float, flow=None, steps: int = 50) -> str:
+    """The forget-gate product over `steps` steps: sigmoid(b)^steps, and from the actual gates if flow is an LSTM's.
+
+    'With forget bias 1, a forget gate at rest is sigmoid(1) = 0.73, and 0.73^50 = 1.6e-7: ...'
+    """
+    s = sigmoid(forget_bias)
+    rest = s ** steps
+    out = (f"With forget bias {forget_bias:g}, a forget gate with nothing else pushing it is sigmoid({forget_bias:g}) = "
+           f"{sci(s)}, and {sci(s)}^{steps} = {sci(rest)}: that is the share of the cell-state gradient the "
+           f"carousel carries through {steps} such steps.")
+    if flow is not None and flow.forget_product_mean is not None and flow.kind == "lstm":
+        n = int(min(steps, len(flow.forget_product_mean) - 1))
+        if n >= 1:
+            actual = float(flow.forget_product_mean[n])
+            out += (f" In this LSTM the actual forget gates of the last {n} steps multiply to {sci(actual)} "
+                    "(mean over units).")
+            if actual < 1e-3:
+                out += (" So the carousel carries almost nothing that far: the cell line has no weight matrix, "
+                        "but each step still multiplies the gradient by f, and this LSTM forgets too; a larger "
+                        "forget bias keeps the gates open.")
+    return out
+
+
+def pascanu_sentence(flow, k: int) -> str:
+    """The RNN's largest singular value of W_hh and what the Pascanu et al. (2013) bound says k steps back."""
+    s = flow.sigma_max
+    T = len(flow.grad_h)
+    k = int(min(max(k, 1), T - 1)) if T > 1 else 0
+    actual = float(flow.jac_spec[k])
+    head = f"The RNN's W_hh has largest singular value {s:.3g}"
+    if s < 1:
+        return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as {s:.3g}^k "
+                f"(Pascanu et al. 2013): after {k} steps ||dh_T/dh_t|| <= {sci(s ** k)}; it is {sci(actual)}.")
+    return (f"{head}, above 1, so the bound {s:.3g}^k grows and explosion is possible (Pascanu et al. 2013); "
+            f"tanh' < 1 usually still wins: after {k} steps ||dh_T/dh_t|| is {sci(actual)}.")
+
+
+def cell_path_sentence(flow, k: int) -> str:
+    """How much of the LSTM's dL/dc_t, k steps back, rode the cell line straight from the end."""
+    T = len(flow.grad_h)
+    k = int(min(max(k, 0), T - 1))
+    total, cell, hidden = float(flow.grad_c[k]), float(flow.cell_path[k]), float(flow.hidden_path[k])
+    fp = float(flow.forget_product_mean[k])
+    return (f"{k} steps back the LSTM's cell-state gradient ||dL/dc|| is {sci(total)}: the part that rode the "
+            f"cell line straight from the last step (scaled only by the forget gates, whose product there averages "
+            f"{sci(fp)}) has norm {sci(cell)}, the part that entered through the hidden state on the way "
+            f"{sci(hidden)}.")
+
+
+def chance_loss(task_kind: str, n_classes: int = 0) -> float:
+    """The training loss of a model that knows nothing: MSE 1/6 of predicting the mean of the adding
+    problem's target (U + U), or cross-entropy ln C of a uniform guess over C classes."""
+    return 1.0 / 6.0 if task_kind == "regression" else math.log(n_classes)
+
+
+def result_sentence(label: str, task_kind: str, test_loss: float, test_acc: float | None, baseline: float,
+                    steps: int, seconds: float, batch: int) -> str:
+    """'LSTM: test MSE 0.0021 (guessing the mean: 0.167) after 1500 steps, 96,000 sequences, in 8.1 s.'"""
+    seen = f"after {steps} steps ({steps * batch:,} training sequences) in {seconds:.1f} s"
+    if task_kind == "regression":
+        verdict = "better than" if test_loss < baseline / 2 else "no better than"
+        return (f"{label}: test MSE {sci(test_loss)}, {verdict} guessing the mean ({sci(baseline)}), {seen}.")
+    acc = 100.0 * (test_acc or 0.0)
+    return f"{label}: test accuracy {acc:.0f}% (chance {100 * baseline:.0f}%), {seen}."
+
+
+def lag_sentence(results: dict, baseline: float, task_kind: str) -> str:
+    """Per model, the longest lag it learned: test MSE below half the baseline, or accuracy above halfway to 1."""
+    parts = []
+    for label, rows in results.items():
+        good = [lag for lag, err in rows if _solved(err, baseline, task_kind)]
+        longest = max(good) if good else None
+        parts.append(f"{_the(label)} learned up to lag {longest}" if longest else f"{_the(label)} learned no lag tried")
+    rule = ("test MSE below half the guess-the-mean baseline" if task_kind == "regression"
+            else "test accuracy more than halfway from chance to 100%")
+    text = "; ".join(parts) + f" (learned: {rule})."
+    return text[:1].upper() + text[1:]
+
+
+def _solved(score: float, baseline: float, task_kind: str) -> bool:
+    return score < baseline / 2 if task_kind == "regression" else score > (baseline + 1.0) / 2
+
+
+def forget_table(biases=(0, 1, 2, 3, 5), steps: int = 50) -> list[tuple[float, float, float]]:
+    """(b, sigmoid(b), sigmoid(b)^steps) for the forget biases the page offers."""
+    return [(float(b), sigmoid(b), sigmoid(b) ** steps) for b in np.asarray(biases, dtype=float)]
