@@ -1,0 +1,60 @@
+"""lstm-viz: watch every gate of a real LSTM. Entry point: page config, navigation, the shared sidebar.
+
+Run with `streamlit run app.py`. The sidebar is drawn here, before the page runs, so its URL
+parameters survive moving between pages (see lstm_viz/ui.py).
+"""
+from pathlib import Path
+
+import streamlit as st
+
+from lstm_viz import ui
+from lstm_viz.figures import cell_diagram
+
+HERE = Path(__file__).parent
+PAGES = [  # file, title, icon; pages that are not in this checkout are left out, so the app runs either way
+    ("pages/cell.py", "The cell step by step", ":material/memory:"),
+    ("pages/gates.py", "Gates over time", ":material/grid_on:"),
+    ("pages/gradients.py", "Vanishing gradients", ":material/trending_down:"),
+    ("pages/train.py", "Train them yourself", ":material/model_training:"),
+    ("pages/your_model.py", "Your own model", ":material/upload_file:"),
+]
+NEXT = {
+    "pages/cell.py": "every number of one step, as equations, a table and a sentence",
+    "pages/gates.py": "heatmaps of every gate over the whole sequence",
+    "pages/gradients.py": "why a plain RNN forgets and an LSTM does not (or does)",
+    "pages/train.py": "train an RNN and an LSTM on long-lag tasks, side by side",
+    "pages/your_model.py": "upload PyTorch or Keras weights and look inside",
+}
+
+
+def home() -> None:
+    c = ui.controls()
+    st.title("What an LSTM remembers, step by step")
+    st.markdown(
+        "An LSTM reads a sequence one step at a time and carries two memories: a **short-term memory**, "
+        "the hidden state *h* it shows the next layer, and a **long-term memory**, the cell state *c* that runs "
+        "along the top of the diagram. At every step three gates, each a number between 0 and 1 per unit, "
+        "decide how much of the old memory to **forget** (box 1), how much of a new candidate to **store** "
+        "(boxes 2 and 3), and how much of the memory to **output** (boxes 4 and 5). "
+        "Everything below is computed live from real weights on the sequence in the sidebar.")
+    if c.kind == "lstm":
+        tr = ui.layer_trace(c)
+        st.plotly_chart(cell_diagram(tr, c.unit, c.step, c.labels if c.text_mode else None, strips=False,
+                                     height=470), key="home_cell", config={"displayModeBar": False})
+        st.caption(f"{ui.model_label(c)}; unit {c.unit} of {c.model_hidden}. Press ▶ Play to run the sequence "
+                   "through the cell.")
+    else:
+        st.info(f"The diagram draws an LSTM; the chosen weights are a {c.kind.upper()}. Its gates are on the "
+                "Gates over time page.")
+    st.subheader("Where to go next")
+    for file, blurb in NEXT.items():
+        if file in nav_pages:
+            page = nav_pages[file]
+            st.page_link(page, label=f"{page.title}: {blurb}", icon=page.icon, query_params=c.query())
+
+
+st.set_page_config(page_title="lstm-viz: inside an LSTM", page_icon=":material/memory:", layout="wide")
+nav_pages = {f: st.Page(f, title=t, icon=i) for f, t, i in PAGES if (HERE / f).exists()}
+pg = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *nav_pages.values()])
+ui.controls()
+pg.run()

@@ -1,0 +1,406 @@
+"""The one module that imports streamlit: the shared sidebar, the link that reproduces a view, cached runs.
+
+How pages use it:
+    c = ui.controls()            # renders the shared sidebar (once per run) and returns a frozen Controls
+    model = ui.current_model(c)  # the LSTM/GRU/RNN/Stack the controls select (random, preset or custom)
+    tr = ui.layer_trace(c)       # its trace on c.sequence (one layer's, for stacks), from a bounded cache
+
+Every shared widget lives in the URL (`bind="query-params"`, the key is the parameter name), and
+app.py renders them before `st.navigation(...).run()`: widgets of the entry script keep their URL
+parameters when the visitor moves between pages, so a link reproduces the same view on any page.
+A link with values that cannot be used opens with defaults for those and one warning; a sequence
+that cannot be read gets one error and the last good sequence stays.
+
+Per-session state (st.session_state): the last good sequence and the custom model slot. Caches are
+bounded and keyed on plain values; the custom model is keyed by a hash of its weights, so two
+sessions never see each other's model (equal weights give equal traces).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from .cells import LSTM
+from .export import trace_csv, weights_npz
+from .limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS
+from .presets import PRESETS, load_preset
+from .sequences import DEFAULT_READY, DEFAULT_TEXT, READY, Sequence, parse_sequence
+
+# ---------------------------------------------------------------------------------------------
+# the shared controls: defaults and ranges, stated once
+
+HIDDEN_DEFAULT = 8
+SEED_MAX = 2**31 - 1
+FORGET_BIAS_RANGE = (-3.0, 6.0)
+WEIGHT_SCALE_RANGE = (0.1, 8.0)
+OWN = "own"                 # value of the `ready` box when the text is the visitor's own
+RANDOM, CUSTOM = "random", "custom"
+WEIGHT_CHOICES = (RANDOM, *PRESETS, CUSTOM)
+DEFAULTS = dict(sequence=DEFAULT_TEXT, text_mode=False, ready=DEFAULT_READY, hidden_size=HIDDEN_DEFAULT, seed=0,
+                forget_bias=1.0, weight_scale=1.0, weights=RANDOM, step=0, unit=0, layer=0)
+_URL = "query-params"
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the shared sidebar selects. Pages read it; only the sidebar writes it."""
+
+    sequence: Sequence     # the parsed input: values (T, D), labels per step, text_mode, text
+    hidden_size: int       # H of the random model (presets and custom models bring their own)
+    seed: int              # seed of the random model's weights
+    forget_bias: float     # total bias of the random model's forget gate
+    weight_scale: float    # every random weight times this
+    weights: str           # what the visitor chose: 'random', a preset key or 'custom'
+    model_source: str      # what is shown: the same, or 'random' after a size mismatch
+    model_key: tuple       # plain identity of the model shown (cache key)
+    kind: str              # 'lstm', 'gru' or 'rnn'
+    model_hidden: int      # H of the model shown
+    layers: int            # layers of the model shown (stacks > 1)
+    layer: int             # layer the pages show, 0 = bottom
+    step: int              # selected step, 0..T-1
+    unit: int              # selected unit, 0..H-1
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.sequence.values
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.sequence.labels
+
+    @property
+    def text_mode(self) -> bool:
+        return self.sequence.text_mode
+
+    @property
+    def text(self) -> str:
+        return self.sequence.text
+
+    @property
+    def steps(self) -> int:
+        return self.sequence.steps
+
+    def query(self) -> dict[str, str]:
+        """URL parameters that reproduce this view (defaults left out, as Streamlit does)."""
+        now = dict(sequence=self.text, text_mode=self.text_mode, hidden_size=self.hidden_size, seed=self.seed,
+                   forget_bias=self.forget_bias, weight_scale=self.weight_scale, weights=self.weights,
+                   step=self.step, unit=self.unit, layer=self.layer)
+        out = {}
+        for k, v in now.items():
+            if v != DEFAULTS[k]:
+                out[k] = str(v).lower() if isinstance(v, bool) else _plain(v)
+        return out
+
+
+def _plain(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# the custom model slot (filled by the upload and training pages)
+
+
+def set_custom_model(loaded, name: str) -> None:
+    """Put a model in this session's custom slot and select it on every page.
+
+    loaded: anything with a `.model` (weights.Loaded, presets.Loaded, a training result) or a bare
+    LSTM/GRU/RNN/Stack. name: one line shown in the sidebar. Inside an on_click/on_change callback the
+    sidebar switches at once; from page code, call st.rerun() afterwards so the sidebar shows it.
+    """
+    model = getattr(loaded, "model", loaded)
+    digest = hashlib.sha256()
+    for k, a in sorted(model.state_dict().items()):
+        digest.update(k.encode())
+        digest.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    st.session_state["_custom"] = dict(loaded=loaded, model=model, name=str(name), id=digest.hexdigest()[:16])
+    try:
+        st.session_state["weights"] = CUSTOM
+    except st.errors.StreamlitAPIException:   # the sidebar already drew the box this run
+        st.session_state["_select_custom"] = True
+
+
+def custom_model() -> dict | None:
+    """This session's custom model: dict(loaded, model, name, id), or None."""
+    return st.session_state.get("_custom")
+
+
+def clear_custom_model() -> None:
+    st.session_state.pop("_custom", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# cached engine calls (bounded; keyed on plain values)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _random_model(D: int, H: int, seed: int, forget_bias: float, weight_scale: float) -> LSTM:
+    return LSTM.random(D, H, seed=seed, forget_bias=forget_bias, weight_scale=weight_scale)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _preset(key: str):
+    return load_preset(key)
+
+
+@st.cache_data(max_entries=48, ttl=3600, show_spinner=False)
+def _trace(model_key: tuple, x_key: tuple, _model, _x: np.ndarray):
+    """The full forward trace; model_key and x_key identify _model and _x (which are not hashed)."""
+    return _model.forward(_x)
+
+
+@st.cache_data(max_entries=8, ttl=600, show_spinner=False)
+def _csv(model_key: tuple, x_key: tuple, layer: int, _trace, labels: tuple) -> bytes:
+    return trace_csv(_trace, labels)
+
+
+def current_model(c: Controls):
+    """The model the controls select (after any fallback)."""
+    if c.model_source == RANDOM:
+        return _random_model(c.sequence.input_size, c.hidden_size, c.seed, c.forget_bias, c.weight_scale)
+    if c.model_source == CUSTOM:
+        return custom_model()["model"]
+    return _preset(c.model_source).model
+
+
+def model_trace(c: Controls):
+    """The model's trace on the sequence: LSTMTrace/GRUTrace/RNNTrace, or StackTrace for stacks."""
+    return _trace(c.model_key, c.sequence.key(), current_model(c), c.values)
+
+
+def layer_trace(c: Controls):
+    """One layer's trace (the selected layer of a stack)."""
+    tr = model_trace(c)
+    return tr.layers[c.layer] if hasattr(tr, "layers") else tr
+
+
+def trace_csv_bytes(c: Controls) -> bytes:
+    """The tidy CSV of the shown layer's trace (cached: the page offers it on every run)."""
+    return _csv(c.model_key, c.sequence.key(), c.layer, layer_trace(c), c.labels)
+
+
+def weights_bytes(c: Controls) -> bytes:
+    return weights_npz(current_model(c))
+
+
+def model_label(c: Controls) -> str:
+    """One line naming the model shown."""
+    if c.model_source == RANDOM:
+        return (f"Random LSTM, {c.hidden_size} units, seed {c.seed}, forget bias {c.forget_bias:g}, "
+                f"weight scale {c.weight_scale:g}")
+    if c.model_source == CUSTOM:
+        return custom_model()["name"]
+    return PRESETS[c.model_source].title
+
+
+# ---------------------------------------------------------------------------------------------
+# the sidebar
+
+
+def _rendered_this_run() -> bool:
+    """Whether the sidebar's widgets already exist in this script run (app.py draws them before the page)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        return ctx is not None and "sequence" in ctx.shared.widget_user_keys_this_run
+    except Exception:  # noqa: BLE001  internal API moved: draw again rather than break the page
+        return False
+
+
+def controls() -> Controls:
+    """Render the shared sidebar once per run and return what it selects."""
+    if _rendered_this_run() and "_controls" in st.session_state:
+        return st.session_state["_controls"]
+    c = _sidebar()
+    st.session_state["_controls"] = c
+    return c
+
+
+def _int_param(raw, lo: int, hi: int) -> bool:
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(v) and v == int(v) and lo <= v <= hi
+
+
+def _float_param(raw, lo: float, hi: float) -> bool:
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(v) and lo <= v <= hi
+
+
+def _url_problems(checks: dict) -> list[str]:
+    """Names and accepted values of URL parameters that cannot be used; Streamlit resets those widgets."""
+    out = []
+    for key, (ok, accepted) in checks.items():
+        if key in st.query_params:
+            raw = st.query_params.get_all(key)
+            if len(raw) != 1 or not ok(raw[0]):
+                shown = ", ".join(raw)[:30]
+                out.append(f"{key}={shown!r} ({accepted})")
+    return out
+
+
+def _on_ready() -> None:
+    key = st.session_state.get("ready")
+    if key in READY:
+        _, _, text, text_mode = READY[key]
+        st.session_state["sequence"], st.session_state["text_mode"] = text, text_mode
+
+
+def _on_weights() -> None:
+    key = st.session_state.get("weights")
+    last = st.session_state.get("_last_good")
+    if key in PRESETS and (last is None or last.input_size != PRESETS[key].input_size):
+        st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, False
+
+
+def _prev_step() -> None:
+    st.session_state["step"] = max(0, int(st.session_state.get("step", 0)) - 1)
+
+
+def _next_step(T: int) -> None:
+    st.session_state["step"] = min(T - 1, int(st.session_state.get("step", 0)) + 1)
+
+
+def step_buttons(c: Controls, where=None) -> None:
+    """◀ / ▶ buttons that move the shared step by one (a server round trip, unlike the figure's slider)."""
+    where = where or st
+    a, b = where.columns(2)
+    a.button("◀ Previous step", key="_step_prev", on_click=_prev_step, disabled=c.step <= 0, width="stretch")
+    b.button("Next step ▶", key="_step_next", on_click=_next_step, args=(c.steps,), disabled=c.step >= c.steps - 1,
+             width="stretch")
+
+
+def _sidebar() -> Controls:
+    notices = st.container()
+    warn: list[str] = []
+    sb = st.sidebar
+    problems = _url_problems({
+        "hidden_size": (lambda v: _int_param(v, 1, MAX_HIDDEN_SIZE), f"a whole number from 1 to {MAX_HIDDEN_SIZE}"),
+        "seed": (lambda v: _int_param(v, 0, SEED_MAX), "a whole number from 0 to 2147483647"),
+        "forget_bias": (lambda v: _float_param(v, *FORGET_BIAS_RANGE), "a number from -3 to 6"),
+        "weight_scale": (lambda v: _float_param(v, *WEIGHT_SCALE_RANGE), "a number from 0.1 to 8"),
+        "text_mode": (lambda v: v.lower() in ("true", "false"), "true or false"),
+        "ready": (lambda v: v in (OWN, *READY), "one of " + ", ".join(READY)),
+        "weights": (lambda v: v in WEIGHT_CHOICES, "random, custom or a preset name"),
+    })
+
+    # -- sequence ------------------------------------------------------------------------------
+    sb.header("Sequence")
+    text = sb.text_area("Sequence", key="sequence", value=DEFAULT_TEXT, bind=_URL, height=100,
+                        label_visibility="collapsed",
+                        help="Numbers: 0.5, -1, 2 (commas or one per line). Vectors: 1 0; 0 1 (rows by ; or new "
+                             "lines). Text mode: every character is one step.")
+    text_mode = sb.toggle("Text mode: one input per character", key="text_mode", value=False, bind=_URL)
+    try:
+        seq = parse_sequence(text, text_mode)
+        st.session_state["_last_good"] = seq
+    except ValueError as e:
+        seq = st.session_state.get("_last_good") or parse_sequence(DEFAULT_TEXT)
+        notices.error(f"{e} Still showing the last sequence that could be read.")
+    T, D = seq.steps, seq.input_size
+    matches = next((k for k, (_, _, t, m) in READY.items() if t == text and m == text_mode), OWN)
+    if st.session_state.get("ready", DEFAULT_READY) != matches and "ready" not in st.query_params:
+        st.session_state["ready"] = matches
+    sb.selectbox("Ready sequences", (OWN, *READY), key="ready", index=list(READY).index(DEFAULT_READY) + 1,
+                 bind=_URL, on_change=_on_ready,
+                 format_func=lambda k: "Your own (typed above)" if k == OWN else READY[k][0])
+    if seq.text_mode:
+        sb.caption(f"{T} steps, one-hot over {D} characters. Limits: {MAX_STEPS} steps, "
+                   f"{MAX_INPUT_SIZE} distinct characters.")
+    else:
+        sb.caption(f"{T} steps of {D} number{'s' if D > 1 else ''}. Limits: {MAX_STEPS} steps, "
+                   f"{MAX_INPUT_SIZE} numbers per step.")
+
+    # -- model -----------------------------------------------------------------------------------
+    sb.header("Model")
+    if st.session_state.pop("_select_custom", False):
+        st.session_state["weights"] = CUSTOM
+    cm = custom_model()
+    weights = sb.selectbox(
+        "Weights", WEIGHT_CHOICES, key="weights", bind=_URL, on_change=_on_weights,
+        format_func=lambda k: ("Random, from the settings below" if k == RANDOM else
+                               (f"Your model: {cm['name']}" if cm else "Your own model (none yet)")
+                               if k == CUSTOM else PRESETS[k].title))
+    hidden_size = int(sb.number_input("Hidden size (units)", 1, MAX_HIDDEN_SIZE, HIDDEN_DEFAULT, 1,
+                                      key="hidden_size", bind=_URL))
+    seed = int(sb.number_input("Seed", 0, SEED_MAX, 0, 1, key="seed", bind=_URL))
+    forget_bias = float(sb.slider("Forget-gate bias", *FORGET_BIAS_RANGE, 1.0, 0.5, key="forget_bias", bind=_URL,
+                                  help="Total bias of the forget gate: 1 starts every f near 0.73, 3 near 0.95."))
+    weight_scale = float(sb.slider("Weight scale", *WEIGHT_SCALE_RANGE, 1.0, 0.1, key="weight_scale", bind=_URL,
+                                   help="Every random weight times this; 1 is PyTorch's default initialisation."))
+
+    source, model = weights, None
+    if weights == CUSTOM and cm is None:
+        notices.info("No model has been uploaded or trained in this session yet, so the page shows random weights.")
+        source = RANDOM
+    elif weights == CUSTOM:
+        model = cm["model"]
+    elif weights in PRESETS:
+        model = _preset(weights).model
+        sb.caption(PRESETS[weights].description)
+    if model is not None and model.input_size != D:
+        notices.warning(f"The chosen model reads {model.input_size} input number{'s' if model.input_size > 1 else ''} "
+                        f"per step but this sequence has {D}, so the page shows a random LSTM instead.")
+        source, model = RANDOM, None
+    if source == RANDOM:
+        model_key = (RANDOM, D, hidden_size, seed, forget_bias, weight_scale)
+        kind, H, L = "lstm", hidden_size, 1
+    else:
+        model_key = (CUSTOM, cm["id"]) if source == CUSTOM else (source,)
+        kind, H, L = model.kind, model.hidden_size, getattr(model, "num_layers", 1)
+    if source != RANDOM:
+        sb.caption("Hidden size, seed, bias and scale apply to random weights only.")
+
+    # -- where to look -----------------------------------------------------------------------------
+    sb.header("Where to look")
+    for key, hi in (("step", T - 1), ("unit", H - 1), ("layer", L - 1)):
+        if int(st.session_state.get(key, 0)) > hi:      # the sequence or model shrank under it
+            st.session_state[key] = hi
+    problems += _url_problems({
+        "step": (lambda v: _int_param(v, 0, T - 1), f"a step from 0 to {T - 1}"),
+        "unit": (lambda v: _int_param(v, 0, H - 1), f"a unit from 0 to {H - 1}"),
+        "layer": (lambda v: _int_param(v, 0, L - 1), f"a layer from 0 to {L - 1}"),
+    })
+    if T > 1:
+        step = int(sb.slider("Step", 0, T - 1, 0, 1, key="step", bind=_URL,
+                             help="The step the cell page shows; ← and → move it when the slider has focus."))
+    else:
+        step = 0
+    unit = int(sb.number_input(f"Unit (0 to {H - 1})", 0, H - 1, 0, 1, key="unit", bind=_URL))
+    layer = int(sb.number_input(f"Layer (0 to {L - 1})", 0, L - 1, 0, 1, key="layer", bind=_URL)) if L > 1 else 0
+
+    if problems:
+        warn.append("This link had values that could not be used, so those are back at their defaults: "
+                    + "; ".join(problems) + ".")
+    for w in warn:
+        notices.warning(w)
+    c = Controls(seq, hidden_size, seed, forget_bias, weight_scale, weights, source, model_key, kind, H, L,
+                 layer, step, unit)
+    _share_link(c, sb)
+    return c
+
+
+def share_url(c: Controls) -> str:
+    """The address of this page with the controls as parameters."""
+    base = None
+    try:
+        base = st.context.url
+    except Exception:  # noqa: BLE001  no browser (AppTest): a relative link still works
+        base = None
+    q = urlencode(c.query())
+    return (base or "") + (f"?{q}" if q else "")
+
+
+def _share_link(c: Controls, where) -> None:
+    where.header("Share")
+    where.caption("This link opens the same view, on this page, with the same step selected:")
+    where.code(share_url(c), language=None, wrap_lines=True)
