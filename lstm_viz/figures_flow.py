@@ -62,7 +62,7 @@ def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True)
             # an exploding bound (sigma_max > 1) would squash every curve; draw it while it is in view
             shown = np.where(b <= max(top, 1.0) * 1e3, b, np.nan)
             fig.add_trace(go.Scatter(
-                x=flow.steps_back, y=_positive(shown), mode="lines", name=f"bound σ_max^k, σ_max = {flow.sigma_max:.3g}",
+                x=flow.steps_back, y=_positive(shown), mode="lines", name=f"bound σ_max^k, σ_max = {flow.sigma_max:.3f}",
                 line=dict(color=model_color(label, n), width=1.5, dash="dash"), hovertemplate="%{y:.3g}"))
     what = "||dh_T/dh_t|| (largest singular value)" if jacobian else "||dL/dh_t||"
     return _layout(fig, f"Gradient left k steps back: {what}", "steps back from the last step (k)", what)

@@ -94,11 +94,11 @@ def pascanu_sentence(flow, k: int) -> str:
     T = len(flow.grad_h)
     k = int(min(max(k, 1), T - 1)) if T > 1 else 0
     actual = float(flow.jac_spec[k])
-    head = f"The RNN's W_hh has largest singular value {s:.3g}"
+    head = f"The RNN's W_hh has largest singular value {s:.3f}"
     if s < 1:
-        return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as {s:.3g}^k "
+        return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as {s:.3f}^k "
                 f"(Pascanu et al. 2013): after {k} steps ||dh_T/dh_t|| <= {sci(s ** k)}; it is {sci(actual)}.")
-    return (f"{head}, above 1, so the bound {s:.3g}^k grows and explosion is possible (Pascanu et al. 2013); "
+    return (f"{head}, above 1, so the bound {s:.3f}^k grows and explosion is possible (Pascanu et al. 2013); "
             f"tanh' < 1 usually still wins: after {k} steps ||dh_T/dh_t|| is {sci(actual)}.")
 
 

@@ -211,8 +211,25 @@ def _rendered_this_run() -> bool:
         return False
 
 
+def _leave_pages_directory_mode() -> None:
+    """Run app.py's navigation even when a fresh server's first visitor opens a page's address.
+
+    Until some run calls st.navigation, Streamlit treats pages/ as a v1 pages directory and runs
+    pages/cell.py alone for /cell: no page config, no navigation titles. A page that finds itself in
+    that mode switches it off and reruns, and the rerun goes through app.py like every other.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # internal module moved: pages still work, only the first load looks plain
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def controls() -> Controls:
     """Render the shared sidebar once per run and return what it selects."""
+    _leave_pages_directory_mode()
     if _rendered_this_run() and "_controls" in st.session_state:
         return st.session_state["_controls"]
     c = _sidebar()
@@ -404,3 +421,272 @@ def _share_link(c: Controls, where) -> None:
     where.header("Share")
     where.caption("This link opens the same view, on this page, with the same step selected:")
     where.code(share_url(c), language=None, wrap_lines=True)
+
+
+# --- app2: gradients, training, your model
+# Cached calls and per-session state for pages/gradients.py, pages/train.py and pages/your_model.py.
+# Session-state keys of this section start with "app2_"; nothing here is shared between sessions.
+
+import io as _io  # noqa: E402
+import pandas as _pd  # noqa: E402
+
+from . import reading as _reading  # noqa: E402
+from . import train as _train  # noqa: E402
+from .cells import CELLS as _CELLS  # noqa: E402
+from .figures_train import lag_sweep as _lag_sweep_figure  # noqa: E402
+from .flow import gradient_flow as _gradient_flow  # noqa: E402
+from .tasks import TASKS as _TASKS  # noqa: E402
+from .weights import Loaded as _Loaded  # noqa: E402
+from .weights import read_weights as _read_weights  # noqa: E402
+from .weights import save_model as _save_model  # noqa: E402
+
+APP2_MODELS = ("RNN", "LSTM", "GRU")
+SWEEP_LENGTHS = _train.SWEEP_LENGTHS
+TRAIN_BATCH = _train.TrainConfig().batch_size
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def probe_sequence(length: int, input_size: int, seed: int) -> np.ndarray:
+    """The gradient page's generated input: standard-normal values, (T, D), the same for the same seed."""
+    return np.random.default_rng(seed).normal(size=(int(length), int(input_size)))
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Running the backward passes ...")
+def gradient_flows(labels: tuple, x: np.ndarray, hidden_size: int, seed: int, forget_bias: float,
+                   weight_scale: float, clip: float | None) -> dict:
+    """label ('RNN', 'LSTM', 'GRU') -> Flow of a fresh random model with these settings reading x (T, D)."""
+    out = {}
+    for label in labels:
+        model = _CELLS[label.lower()].random(x.shape[1], hidden_size, seed=seed, forget_bias=forget_bias,
+                                             weight_scale=weight_scale)
+        out[label] = _gradient_flow(model, x, seed=seed, clip=clip)
+    return out
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _chosen_flow(model_key: tuple, x_key: tuple, layer: int, clip: float | None, _model, _x: np.ndarray):
+    layers = getattr(_model, "layers", None) or [_model]
+    x = _x
+    for below in layers[:layer]:            # a stack's layer k reads the hidden states of layer k-1
+        x = below.forward(x).h
+    return _gradient_flow(layers[layer], x, clip=clip)
+
+
+def chosen_model_input_size(c: Controls) -> int | None:
+    """Input size of the preset or custom model the sidebar chose, or None for random weights."""
+    if c.weights == RANDOM:
+        return None
+    if c.weights == CUSTOM:
+        cm = custom_model()
+        return None if cm is None else cm["model"].input_size
+    return PRESETS[c.weights].input_size
+
+
+def chosen_model_flow(c: Controls, x: np.ndarray, clip: float | None):
+    """(label, Flow) of the sidebar's preset or custom model (its selected layer) on x, or None.
+
+    Raises ValueError in one sentence when x does not have the model's input size.
+    """
+    if c.weights == RANDOM or (c.weights == CUSTOM and custom_model() is None):
+        return None
+    if c.weights == CUSTOM:
+        cm = custom_model()
+        model, key, label = cm["model"], (CUSTOM, cm["id"]), "your model"
+    else:
+        model, key, label = _preset(c.weights).model, (c.weights,), "the preset"
+    if x.shape[1] != model.input_size:
+        raise ValueError(f"it reads {model.input_size} numbers per step and this sequence has {x.shape[1]}.")
+    layer = int(min(c.layer, getattr(model, "num_layers", 1) - 1))
+    return label, _chosen_flow(key, (x.shape, x.tobytes()), layer, clip, model, x)
+
+
+def chosen_model_name(c: Controls) -> str:
+    return custom_model()["name"] if c.weights == CUSTOM else PRESETS[c.weights].title
+
+
+def forget_bias_table() -> "_pd.DataFrame":
+    """The forget biases the gradient page talks about, with sigmoid(b) and sigmoid(b)^50."""
+    return _pd.DataFrame([{"forget bias b": f"{b:g}", "f = sigmoid(b)": f"{s:.3f}",
+                           "f^50 (left after 50 steps)": _reading.sci(p)} for b, s, p in _reading.forget_table()])
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def train_side_by_side(task: str, length: int, labels, hidden_size: int, max_steps: int, max_seconds: float,
+                       seed: int, every: float = 0.4):
+    """Train each model in turn on the same budget; yield (fraction done, status text, runs) every ~`every` s.
+
+    runs (label -> dict of step, loss, test_step, test_loss, test_acc lists, `last` model and `final`
+    result) lives in st.session_state["app2_runs"] while it grows, so a Stop click, which reruns the
+    page and ends this loop, keeps what was trained so far.
+    """
+    runs: dict = {}
+    st.session_state["app2_runs"] = dict(task=task, length=length, runs=runs, status="running")
+    for n, label in enumerate(labels):
+        run = dict(step=[], loss=[], test_step=[], test_loss=[], test_acc=[], last=None, final=None)
+        runs[label] = run
+        shown = -every
+        for p in _train.train(task=task, length=length, kind=label.lower(), hidden_size=hidden_size,
+                              max_steps=max_steps, max_seconds=max_seconds, seed=seed):
+            run["step"].append(p.step)
+            run["loss"].append(p.loss)
+            if p.test_loss is not None:
+                run["test_step"].append(p.step)
+                run["test_loss"].append(p.test_loss)
+                run["test_acc"].append(p.test_acc)
+            run["last"] = dict(step=p.step, seconds=p.seconds, model=p.model, readout=p.readout)
+            if p.done:
+                run["final"] = dict(step=p.step, seconds=p.seconds, test_loss=p.test_loss, test_acc=p.test_acc,
+                                    reason=p.reason)
+            if p.done or p.seconds - shown >= every:
+                shown = p.seconds
+                part = min(1.0, max(p.step / max_steps, p.seconds / max_seconds))
+                yield ((n + part) / len(labels), f"Training the {label}: step {p.step}, loss {p.loss:.4g}", runs)
+    st.session_state["app2_runs"]["status"] = "done"
+
+
+def training_runs() -> dict | None:
+    """This session's last training: dict(task, length, runs, status), or None."""
+    return st.session_state.get("app2_runs")
+
+
+def run_sentence(last: dict, label: str) -> str:
+    """The final (or, if stopped, latest) test result of one model in words."""
+    run = last["runs"][label]
+    info = _TASKS[last["task"]]
+    final = run["final"]
+    if final is None:
+        if not run["test_loss"]:
+            return f"{label}: stopped before its first evaluation."
+        final = dict(step=run["test_step"][-1], seconds=run["last"]["seconds"], test_loss=run["test_loss"][-1],
+                     test_acc=run["test_acc"][-1])
+    baseline = 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
+    return _reading.result_sentence(label, info.kind, final["test_loss"], final["test_acc"], baseline,
+                                    final["step"], final["seconds"], TRAIN_BATCH)
+
+
+def _trained_loaded(last: dict, label: str):
+    m = last["runs"][label]["last"]
+    model, (W, b) = m["model"], m["readout"]
+    summary = (f"Trained here on {last['task']} at T={last['length']}: {'an' if label != 'GRU' else 'a'} {label} "
+               f"with input size {model.input_size} and hidden size {model.hidden_size}, plus a linear read-out "
+               f"to {W.shape[0]} output{'s' * (W.shape[0] > 1)}.")
+    return _Loaded(model, W, b, "pytorch", summary)
+
+
+def use_run_model(last: dict, label: str) -> None:
+    """on_click: the trained model becomes this session's own model on every page."""
+    set_custom_model(_trained_loaded(last, label), f"{label} trained on {last['task']} (T={last['length']})")
+
+
+def run_npz(last: dict, label: str) -> bytes:
+    """The trained model and its read-out as .npz (PyTorch names plus readout.weight / readout.bias)."""
+    got = _trained_loaded(last, label)
+    buf = _io.BytesIO()
+    _save_model(buf, got.model, got.readout_weight, got.readout_bias)
+    return buf.getvalue()
+
+
+def use_preset(key: str) -> None:
+    """on_click: select a shipped preset in the sidebar."""
+    st.session_state["weights"] = key
+
+
+def lag_sweep_points(task: str, lengths: tuple, labels, hidden_size: int, max_steps: int, total_seconds: float,
+                     seed: int):
+    """Yield each finished run of a lag sweep; the points so far live in st.session_state["app2_sweep"]."""
+    points: list = []
+    st.session_state["app2_sweep"] = dict(task=task, points=points, status="running")
+    for p in _train.lag_sweep(task, tuple(lengths), tuple(label.lower() for label in labels), max_steps=max_steps,
+                              total_seconds=total_seconds, hidden_size=hidden_size, seed=seed):
+        points.append(p)
+        yield p
+    st.session_state["app2_sweep"]["status"] = "done"
+
+
+def sweep_points() -> dict | None:
+    return st.session_state.get("app2_sweep")
+
+
+def _sweep_results(sweep: dict) -> tuple[dict, float, bool]:
+    info = _TASKS[sweep["task"]]
+    classify = info.kind == "classification"
+    res: dict = {}
+    for p in sweep["points"]:
+        res.setdefault(p.kind.upper(), []).append((p.length, p.test_acc if classify else p.test_loss))
+    baseline = 1.0 / info.n_classes if classify else 1.0 / 6.0
+    return res, baseline, classify
+
+
+def sweep_figure():
+    """The lag-sweep plot of this session's last sweep."""
+    sweep = sweep_points()
+    res, baseline, classify = _sweep_results(sweep)
+    return _lag_sweep_figure(res, baseline, "accuracy" if classify else "MSE", higher_is_better=classify)
+
+
+def sweep_sentence() -> str:
+    sweep = sweep_points()
+    res, baseline, classify = _sweep_results(sweep)
+    text = _reading.lag_sentence(res, baseline, "classification" if classify else "regression")
+    return text if sweep["status"] == "done" else "Stopped early. " + text
+
+
+# -- your own model -------------------------------------------------------------------------
+
+
+def on_upload() -> None:
+    """on_change of the upload box: read the file once; if it is valid weights it becomes this session's
+    own model (selected in the sidebar at once), else its one-sentence refusal is kept for the page and
+    the previous model stays."""
+    uploaded = st.session_state.get("upload_file")
+    st.session_state["app2_upload_error"] = None
+    if uploaded is None:
+        return
+    try:
+        loaded = _read_weights(uploaded.getvalue())
+    except ValueError as e:
+        st.session_state["app2_upload_error"] = f"{uploaded.name}: {e}"
+        return
+    set_custom_model(loaded, f"{uploaded.name}: {loaded.model.kind.upper()}, H={loaded.model.hidden_size}")
+
+
+def upload_error() -> str | None:
+    """Why the last uploaded file was refused, or None."""
+    return st.session_state.get("app2_upload_error")
+
+
+def forget_custom_model() -> None:
+    """on_click: drop this session's own model and go back to random weights."""
+    clear_custom_model()
+    st.session_state["weights"] = RANDOM
+
+
+def custom_summary() -> str:
+    """What the session's own model is, in one sentence."""
+    cm = custom_model()
+    loaded = cm["loaded"]
+    return getattr(loaded, "summary", None) or f"{cm['name']}."
+
+
+def custom_layers_table() -> "_pd.DataFrame":
+    """One row per layer of the session's own model: kind, sizes, largest singular value of W_hh."""
+    model = custom_model()["model"]
+    layers = getattr(model, "layers", None) or [model]
+    return _pd.DataFrame([{"layer": k, "cell": m.kind.upper(), "input size": m.input_size,
+                           "hidden size": m.hidden_size,
+                           "largest singular value of W_hh": float(np.linalg.norm(m.weight_hh, 2))}
+                          for k, m in enumerate(layers)])
+
+
+def custom_fit_sentence(c: Controls) -> str:
+    """Whether the shared sequence fits the own model, and what the other pages show."""
+    model = custom_model()["model"]
+    D = c.sequence.input_size
+    if model.input_size != D:
+        return (f"Your model reads {model.input_size} number{'s' * (model.input_size > 1)} per step, but the sidebar's "
+                f"sequence has {D}: type a sequence with {model.input_size} number{'s' * (model.input_size > 1)} per "
+                "step (rows split by ;) and every page runs your model on it.")
+    where = f" (layer {c.layer}, chosen in the sidebar)" if getattr(model, "num_layers", 1) > 1 else ""
+    return f"Every page now runs your model{where} on the sidebar's sequence of {c.sequence.steps} steps."
