@@ -110,18 +110,18 @@ def _colorbar_trace(scale: str, lo: float, hi: float, title: str, x: float, y: f
                                           thickness=12, yanchor="middle")))
 
 
-def _anim_controls(names: list[str], active: int, labels: list[str], duration: int = 450) -> dict:
+def _anim_controls(names: list[str], active: int, labels: list[str], duration: int = 450, y: float = -0.02) -> dict:
     """Play/Pause buttons and a step slider that run in the browser."""
     frame_args = lambda d: dict(frame=dict(duration=d, redraw=True), mode="immediate",  # noqa: E731
                                 transition=dict(duration=0), fromcurrent=True)
     return dict(
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=y, xanchor="left", yanchor="top",
                           pad=dict(r=8, t=4), showactive=False, buttons=[
                               dict(label="▶ Play", method="animate", args=[None, frame_args(duration)]),
                               dict(label="❚❚ Pause", method="animate",
                                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                                       transition=dict(duration=0))])])],
-        sliders=[dict(active=active, x=0.16, len=0.84, y=-0.02, yanchor="top", pad=dict(t=4, b=4),
+        sliders=[dict(active=active, x=0.2, len=0.8, y=y, yanchor="top", pad=dict(t=4, b=4),
                       currentvalue=dict(prefix="step ", font=dict(size=12)),
                       steps=[dict(label=lab, method="animate", args=[[n], frame_args(0)])
                              for n, lab in zip(names, labels)])],
@@ -249,8 +249,8 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
                      mode="markers+text", textposition="middle center", hovertext=hover,
                      hovertemplate="%{hovertext}: %{text}<extra></extra>", showlegend=False, name="nodes",
                      marker=dict(symbol=[_BOXES[n][3] for n in names], line=dict(color="#555", width=1.5),
-                                 size=[50 if _BOXES[n][3] == "square" else 38 for n in names]),
-                     textfont=dict(size=11)))
+                                 size=[44 if _BOXES[n][3] == "square" else 34 for n in names]),
+                     textfont=dict(size=10)))
     ll = list(_LINE_LABELS.values())
     data.append(dict(type="scatter", x=[p[0] for p in ll] + [5.0], y=[p[1] for p in ll] + [6.55],
                      mode="text", hoverinfo="skip", showlegend=False, textfont=dict(size=12), name="labels"))
@@ -284,7 +284,8 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
     for k, a in enumerate(annotations):
         a.update(xref="x", yref="y")
     layout = dict(
-        height=height or (600 if strips else 430), margin=dict(l=10, r=80, t=10, b=70 if animate else 10),
+        height=height or (620 if strips else 430),
+        margin=dict(l=10, r=80, t=10, b=(105 if strips else 75) if animate else 10),
         font=_FONT, showlegend=False, hovermode="closest",
         xaxis=dict(range=[-0.4, 10.4], visible=False, fixedrange=True),
         yaxis=dict(range=[-0.9, 6.8], visible=False, fixedrange=True),
@@ -295,9 +296,9 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
     if strips:
         top, bottom = _domains([0.78, 0.22], 0.1)
         layout["yaxis"]["domain"] = top
-        layout["xaxis2"] = dict(domain=[0, 1], anchor="y2", title=dict(text="unit (every unit at this step)",
-                                                                       standoff=2), fixedrange=True,
-                                tickmode="auto", nticks=min(H, 32))
+        layout["xaxis2"] = dict(domain=[0, 1], anchor="y2", fixedrange=True, tickmode="auto", nticks=min(H, 32))
+        annotations.append(dict(text=f"every unit at this step (orange: unit {u})", x=0, y=bottom[1], xref="paper",
+                                yref="paper", xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=12)))
         layout["yaxis2"] = dict(domain=bottom, anchor="x2", autorange="reversed",
                                 fixedrange=True, tickmode="array", tickvals=list(range(6)),
                                 ticktext=["f", "i", "o", "g", "c", "h"])
@@ -307,7 +308,7 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
     if animate and len(steps) > 1:
         names_ = [str(t) for t in steps]
         frame_dicts = [dict(name=n, data=f, traces=animated) for n, f in zip(names_, frames)]
-        layout.update(_anim_controls(names_, steps.index(step), names_))
+        layout.update(_anim_controls(names_, steps.index(step), names_, y=-0.08 if strips else -0.02))
     return _figure(data, layout, frame_dicts)
 
 
@@ -344,7 +345,7 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
     S = signed_range(trace)
     steps = np.arange(T)
     input_rows = 1 if text_mode else D
-    heights = [max(0.07, min(0.3, 0.05 * input_rows))] + [1.0] * len(names)
+    heights = [max(0.12, min(0.3, 0.05 * input_rows))] + [1.0] * len(names)
     titles = ["input x<sub>t</sub>"] + [f"{q}: {WORDS[q]}" for q in names]
     layout, sfx = _stacked_axes(1 + len(names), heights, 0.045, titles)
     data = []
