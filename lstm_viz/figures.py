@@ -296,7 +296,7 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
     if strips:
         top, bottom = _domains([0.78, 0.22], 0.1)
         layout["yaxis"]["domain"] = top
-        layout["xaxis2"] = dict(domain=[0, 1], anchor="y2", fixedrange=True, tickmode="auto", nticks=min(H, 32))
+        layout["xaxis2"] = dict(domain=[0, 1], anchor="y2", fixedrange=True, tickmode="auto", nticks=min(H, 12))
         annotations.append(dict(text=f"every unit at this step (orange: unit {u})", x=0, y=bottom[1], xref="paper",
                                 yref="paper", xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=12)))
         layout["yaxis2"] = dict(domain=bottom, anchor="x2", autorange="reversed",
@@ -374,7 +374,7 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
         xlabel.update(tickmode="array", tickvals=steps, ticktext=list(labels), tickangle=0)
     layout[f"xaxis{sfx[-1]}"].update(xlabel)
     layout.update(
-        height=150 + 120 * len(names) + 14 * input_rows, margin=dict(l=10, r=10, t=30, b=40), font=_FONT,
+        height=150 + int(np.clip(60 + 8 * H, 120, 220)) * len(names) + 14 * input_rows, margin=dict(l=10, r=10, t=30, b=40), font=_FONT,
         coloraxis=dict(colorscale=_SCALES[SEQUENTIAL], cmin=0, cmax=1,
                        colorbar=dict(title=dict(text="gate (0-1),<br>sequential"), y=0.75, len=0.4, thickness=12)),
         coloraxis2=dict(colorscale=_SCALES[DIVERGING], cmin=-S, cmax=S,

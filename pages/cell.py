@@ -17,7 +17,7 @@ if c.kind != "lstm":
             "numbers as equations and a table, and Gates over time shows them across the sequence.")
     diagram, side = None, st.container()
 else:
-    diagram, side = st.columns([11, 9], gap="medium")
+    diagram, side = st.columns([3, 2], gap="medium")
 
 if diagram is not None:
     with diagram:
