@@ -41,6 +41,10 @@ WEIGHT_SCALE_RANGE = (0.1, 8.0)
 OWN = "own"                 # value of the `ready` box when the text is the visitor's own
 RANDOM, CUSTOM = "random", "custom"
 WEIGHT_CHOICES = (RANDOM, *PRESETS, CUSTOM)
+READY_LABELS = {OWN: "Your own (typed above)", **{k: v[0] for k, v in READY.items()}}
+WEIGHT_LABELS = {RANDOM: "Random, from the settings below", **{k: p.title for k, p in PRESETS.items()},
+                 CUSTOM: "Your own model (uploaded or trained)"}
+# Select boxes put the label, not the key, in the URL, so links carry these labels.
 DEFAULTS = dict(sequence=DEFAULT_TEXT, text_mode=False, ready=DEFAULT_READY, hidden_size=HIDDEN_DEFAULT, seed=0,
                 forget_bias=1.0, weight_scale=1.0, weights=RANDOM, step=0, unit=0, layer=0)
 _URL = "query-params"
@@ -93,7 +97,7 @@ class Controls:
         out = {}
         for k, v in now.items():
             if v != DEFAULTS[k]:
-                out[k] = str(v).lower() if isinstance(v, bool) else _plain(v)
+                out[k] = WEIGHT_LABELS[v] if k == "weights" else str(v).lower() if isinstance(v, bool) else _plain(v)
         return out
 
 
@@ -306,8 +310,8 @@ def _sidebar() -> Controls:
         "forget_bias": (lambda v: _float_param(v, *FORGET_BIAS_RANGE), "a number from -3 to 6"),
         "weight_scale": (lambda v: _float_param(v, *WEIGHT_SCALE_RANGE), "a number from 0.1 to 8"),
         "text_mode": (lambda v: v.lower() in ("true", "false"), "true or false"),
-        "ready": (lambda v: v in (OWN, *READY), "one of " + ", ".join(READY)),
-        "weights": (lambda v: v in WEIGHT_CHOICES, "random, custom or a preset name"),
+        "ready": (lambda v: v in READY_LABELS.values(), "the name of a ready sequence"),
+        "weights": (lambda v: v in WEIGHT_LABELS.values(), "the name of a choice in the Weights box"),
     })
 
     # -- sequence ------------------------------------------------------------------------------
@@ -329,7 +333,7 @@ def _sidebar() -> Controls:
         st.session_state["ready"] = matches
     sb.selectbox("Ready sequences", (OWN, *READY), key="ready", index=list(READY).index(DEFAULT_READY) + 1,
                  bind=_URL, on_change=_on_ready,
-                 format_func=lambda k: "Your own (typed above)" if k == OWN else READY[k][0])
+                 format_func=READY_LABELS.get)
     if seq.text_mode:
         sb.caption(f"{T} steps, one-hot over {D} characters. Limits: {MAX_STEPS} steps, "
                    f"{MAX_INPUT_SIZE} distinct characters.")
@@ -342,11 +346,8 @@ def _sidebar() -> Controls:
     if st.session_state.pop("_select_custom", False):
         st.session_state["weights"] = CUSTOM
     cm = custom_model()
-    weights = sb.selectbox(
-        "Weights", WEIGHT_CHOICES, key="weights", bind=_URL, on_change=_on_weights,
-        format_func=lambda k: ("Random, from the settings below" if k == RANDOM else
-                               (f"Your model: {cm['name']}" if cm else "Your own model (none yet)")
-                               if k == CUSTOM else PRESETS[k].title))
+    weights = sb.selectbox("Weights", WEIGHT_CHOICES, key="weights", bind=_URL, on_change=_on_weights,
+                           format_func=WEIGHT_LABELS.get)
     hidden_size = int(sb.number_input("Hidden size (units)", 1, MAX_HIDDEN_SIZE, HIDDEN_DEFAULT, 1,
                                       key="hidden_size", bind=_URL))
     seed = int(sb.number_input("Seed", 0, SEED_MAX, 0, 1, key="seed", bind=_URL))
@@ -361,9 +362,15 @@ def _sidebar() -> Controls:
         source = RANDOM
     elif weights == CUSTOM:
         model = cm["model"]
+        sb.caption(cm["name"])
     elif weights in PRESETS:
-        model = _preset(weights).model
-        sb.caption(PRESETS[weights].description)
+        try:
+            model = _preset(weights).model
+            sb.caption(PRESETS[weights].description)
+        except ValueError as e:   # a preset file missing or damaged in this installation
+            notices.error(f"The preset “{PRESETS[weights].title}” could not be loaded, so the page shows random "
+                          f"weights: {e}")
+            source = RANDOM
     if model is not None and model.input_size != D:
         notices.warning(f"The chosen model reads {model.input_size} input number{'s' if model.input_size > 1 else ''} "
                         f"per step but this sequence has {D}, so the page shows a random LSTM instead.")

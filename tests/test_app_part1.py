@@ -1,0 +1,201 @@
+"""AppTest of app.py (home), the cell page and the gates page: defaults, every ready sequence and preset,
+every shared control by key, bad input, links. Figures are compared through the JSON sent to the browser."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstm_viz import LSTM
+from lstm_viz.presets import PRESETS
+from lstm_viz.sequences import READY
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _app(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _figures(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _controls(at: AppTest):
+    return at.session_state["_controls"]
+
+
+@pytest.fixture(scope="module")
+def cell():
+    return _app("cell")
+
+
+def test_home_explains_and_draws_a_live_cell():
+    at = _app()
+    text = _text(at)
+    assert "short-term memory" in text and "long-term memory" in text and "forget" in text
+    (fig,) = _figures(at)
+    assert len(fig["frames"]) == _controls(at).steps          # the miniature plays the default sequence
+    assert not at.error and not at.warning
+    assert at.code and "?" not in at.code[0].value              # defaults: the share link has no parameters
+
+
+def test_cell_page_defaults(cell):
+    c = _controls(cell)
+    fig, = _figures(cell)
+    assert len(fig["frames"]) == c.steps and fig["layout"]["sliders"][0]["active"] == c.step
+    text = _text(cell)
+    tr = LSTM.random(1, c.hidden_size, seed=0, forget_bias=1.0).forward(c.values)
+    assert f"the forget gate kept {100 * tr.f[0, 0]:.0f}% of unit 0's memory" in text
+    assert len(cell.get("latex")) >= 6
+    (table,) = cell.dataframe
+    np.testing.assert_allclose(table.value["f"].to_numpy(), tr.f[0])
+
+
+def test_gates_page_defaults():
+    at = _app("gates")
+    names = [len(f["data"]) for f in _figures(at)]
+    assert len(names) == 3                                      # heatmaps, unit lines, saturation
+    heat = _figures(at)[0]
+    assert [t.get("name") for t in heat["data"][1:]] == ["i", "f", "g", "o", "c", "h"]
+    assert [b.proto.label for b in at.get("download_button")][0].startswith("Full trace as CSV")
+
+
+@pytest.mark.parametrize("key", list(READY))
+def test_every_ready_sequence(cell, key):
+    cell.selectbox(key="ready").set_value(key).run()
+    _ok(cell)
+    c = _controls(cell)
+    assert c.text == READY[key][2] and c.text_mode == READY[key][3] and not cell.error
+    assert len(_figures(cell)[0]["frames"]) == c.steps
+
+
+SHIPPED = [k for k, p in PRESETS.items() if p.path.exists()]   # scripts/make_presets.py writes the files
+
+
+def test_presets_are_shipped():
+    assert {"latch", "counter"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_every_preset(key):
+    at = _app("gates")
+    at.selectbox(key="weights").set_value(key).run()
+    _ok(at)
+    c = _controls(at)
+    assert c.model_source == key and c.sequence.input_size == PRESETS[key].input_size   # its own sequence
+    assert c.model_hidden == PRESETS[key].hidden_size and not at.warning
+    assert PRESETS[key].title in _text(at)
+    at.switch_page("pages/cell.py").run()
+    _ok(at)
+    if PRESETS[key].kind == "lstm":
+        assert len(_figures(at)) == 1
+    else:
+        assert "draws an LSTM cell" in at.info[0].value and at.dataframe
+
+
+CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle", True),
+           ("hidden_size", "number_input", 3), ("seed", "number_input", 5), ("forget_bias", "slider", 3.0),
+           ("weight_scale", "slider", 2.5), ("step", "slider", 7), ("unit", "number_input", 4)]
+
+
+@pytest.mark.parametrize("key, kind, value", CHANGES)
+def test_each_shared_control_changes_what_is_drawn(cell, key, kind, value):
+    at = _app("cell")
+    before = _figures(at)[0]
+    getattr(at, kind)(key=key).set_value(value).run()
+    _ok(at)
+    assert getattr(_controls(at), key if key != "sequence" else "text") == value
+    assert _figures(at)[0] != before          # (at step 0 the bias alone acts, so compare every frame)
+
+
+def test_step_buttons_move_the_shared_step(cell):
+    at = _app("cell")
+    at.button(key="_step_next").click().run()
+    at.button(key="_step_next").click().run()
+    assert _controls(at).step == 2 and at.slider(key="step").value == 2
+    at.button(key="_step_prev").click().run()
+    assert _controls(at).step == 1
+
+
+def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
+    at = _app("cell")
+    at.text_area(key="sequence").set_value("0.5, -1, 2").run()
+    at.text_area(key="sequence").set_value("1, 2, banana").run()
+    _ok(at)
+    assert len(at.error) == 1 and "'banana'" in at.error[0].value
+    assert _controls(at).text == "0.5, -1, 2" and len(_figures(at)) == 1
+
+
+def test_a_link_restores_the_view_on_any_page():
+    query = dict(sequence="1, 2, 3, 4, 5, 6, 7", hidden_size="16", seed="3", forget_bias="2.5", weight_scale="0.7",
+                 step="5", unit="9")
+    for page in (None, "cell", "gates"):
+        at = _app(page, query)
+        c = _controls(at)
+        assert (c.text, c.hidden_size, c.seed, c.forget_bias, c.weight_scale, c.step, c.unit) == (
+            "1, 2, 3, 4, 5, 6, 7", 16, 3, 2.5, 0.7, 5, 9)
+        assert not at.warning and not at.error
+        assert c.query() == query                               # the share link says the same
+    assert "At step 5 (input 6)" in _text(at if page == "cell" else _app("cell", query))
+
+
+def test_a_link_to_a_preset_and_text_mode_round_trips():
+    at = _app("cell")
+    at.selectbox(key="weights").set_value("latch").run()
+    at.slider(key="step").set_value(3).run()
+    q = _controls(at).query()
+    again = _app("cell", q)
+    assert _controls(again).query() == q and _controls(again).model_source == "latch"
+    text = _app("gates", dict(sequence="abcab", text_mode="true"))
+    assert _controls(text).text_mode and _controls(text).sequence.channels == ("a", "b", "c")
+
+
+def test_a_link_with_garbage_opens_with_defaults_and_one_warning():
+    at = _app(None, dict(hidden_size="abc", seed="-4", forget_bias="nan", weight_scale="1e9", step="99",
+                           unit="x", text_mode="maybe", weights="nope", sequence="1, 2, ∞"))
+    c = _controls(at)
+    assert (c.hidden_size, c.seed, c.forget_bias, c.weight_scale, c.step, c.unit, c.weights) == (
+        8, 0, 1.0, 1.0, 0, 0, "random")
+    assert len(at.warning) == 1 and "hidden_size='abc'" in at.warning[0].value and "step='99'" in at.warning[0].value
+    assert len(at.error) == 1                                   # the sequence, in one sentence
+    assert len(_figures(at)) == 1
+    at.switch_page("pages/cell.py").run()                       # Streamlit dropped them from the URL
+    _ok(at)
+    assert not at.warning and _controls(at).hidden_size == 8
+
+
+def test_custom_model_slot_and_size_mismatch():
+    at = _app("cell")
+    model = LSTM.random(2, 3, seed=1)
+    at.session_state["_custom"] = dict(loaded=model, model=model, name="test model", id="abc")
+    at.selectbox(key="weights").set_value("custom").run()
+    _ok(at)
+    assert _controls(at).model_source == "random" and "reads 2 input numbers" in at.warning[0].value
+    at.text_area(key="sequence").set_value("1 0; 0 1; 1 1").run()
+    c = _controls(at)
+    assert c.model_source == "custom" and c.model_hidden == 3 and c.model_key == ("custom", "abc")
+    assert not at.warning
+
+
+def test_no_custom_model_yet_says_so():
+    at = _app("gates")
+    at.selectbox(key="weights").set_value("custom").run()
+    _ok(at)
+    assert "No model has been uploaded or trained" in at.info[0].value and _controls(at).model_source == "random"
