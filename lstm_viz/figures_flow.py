@@ -17,8 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 # Okabe-Ito colours, safe for colour-blind readers; one per model, the same on every figure
-COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73"}
-EXTRA_COLORS = ("#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73", "your model": "#CC79A7", "the preset": "#CC79A7"}
+EXTRA_COLORS = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
 MAX_FRAMES = 60          # animation frames, whatever the sequence length
 FLOOR = -30              # log10 ratios below this are drawn at this colour
 
@@ -124,18 +124,21 @@ def backward_animation(flows: dict, max_frames: int = MAX_FRAMES) -> go.Figure:
     fig = go.Figure(data=[heat(shown(ends[-1]))], frames=frames)
     play = dict(frame=dict(duration=max(20, 3000 // len(frames)), redraw=True), fromcurrent=False,
                 transition=dict(duration=0), mode="immediate")
+    top, bottom, plot_h = 60, 150, 50 + 60 * len(labels)         # px; controls sit under the axis title
+    below = -70 / plot_h                                          # 70 px below the plot area, in paper units
     fig.update_layout(
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.25, xanchor="left", yanchor="top",
-                          direction="right",
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=below, xanchor="left", yanchor="top",
+                          direction="right", pad=dict(t=0, r=10),
                           buttons=[dict(label="▶ Play backward pass", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=len(frames) - 1, x=0.3, len=0.7, y=-0.2, yanchor="top",
-                      currentvalue=dict(prefix="steps back reached: "),
+        sliders=[dict(active=len(frames) - 1, x=0.32, len=0.68, y=below, yanchor="top", pad=dict(t=20),
+                      font=dict(color="rgba(0,0,0,0)"), ticklen=3, minorticklen=0,   # 60 tick labels would collide
+                      currentvalue=dict(prefix="steps back reached: ", font=dict(color="#888888"), offset=4),
                       steps=[dict(label=str(k), method="animate",
                                   args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
                              for j, k in enumerate(ends)])])
     fig.update_yaxes(autorange="reversed")
     fig = _layout(fig, "The backward pass: the gradient spreads back from the last step", "step t", "", log_y=False)
-    fig.update_layout(hovermode="closest", height=180 + 60 * len(labels), margin=dict(l=60, r=20, t=60, b=130))
+    fig.update_layout(hovermode="closest", height=top + plot_h + bottom, margin=dict(l=60, r=20, t=top, b=bottom))
     return fig

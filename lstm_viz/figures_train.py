@@ -28,8 +28,9 @@ def loss_curves(curves: dict, baseline: float, baseline_name: str, loss_name: st
                                      marker=dict(size=6), hovertemplate="%{y:.3g}"))
     fig.add_hline(y=baseline, line=dict(color="#888888", dash="dash", width=1.5),
                   annotation_text=f"chance: {baseline_name}", annotation_position="top right")
-    return _layout(fig, f"Training {loss_name}: below the dashed line a model has learned something",
-                   "Adam step", f"{loss_name} (log scale)")
+    fig = _layout(fig, f"Training {loss_name}: below the dashed line a model has learned something",
+                  "Adam step", f"{loss_name} (log scale)")
+    return fig.update_yaxes(dtick="D2")      # 1, 2, 5 per decade: a narrow log range stays readable
 
 
 def lag_sweep(results: dict, baseline: float, metric: str, higher_is_better: bool = False) -> go.Figure:

@@ -521,8 +521,10 @@ def forget_bias_table() -> "_pd.DataFrame":
 
 
 def train_side_by_side(task: str, length: int, labels, hidden_size: int, max_steps: int, max_seconds: float,
-                       seed: int, every: float = 0.4):
+                       seed: int, every: float = 1.0):
     """Train each model in turn on the same budget; yield (fraction done, status text, runs) every ~`every` s.
+
+    The trainer's clock runs while the page redraws, so redraws are kept to about one a second.
 
     runs (label -> dict of step, loss, test_step, test_loss, test_acc lists, `last` model and `final`
     result) lives in st.session_state["app2_runs"] while it grows, so a Stop click, which reruns the
@@ -569,8 +571,9 @@ def run_sentence(last: dict, label: str) -> str:
         final = dict(step=run["test_step"][-1], seconds=run["last"]["seconds"], test_loss=run["test_loss"][-1],
                      test_acc=run["test_acc"][-1])
     baseline = 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
-    return _reading.result_sentence(label, info.kind, final["test_loss"], final["test_acc"], baseline,
-                                    final["step"], final["seconds"], TRAIN_BATCH)
+    why = {"seconds": " The time budget ran out first.", "target": " It reached the target early."}
+    return (_reading.result_sentence(label, info.kind, final["test_loss"], final["test_acc"], baseline,
+                                     final["step"], final["seconds"], TRAIN_BATCH) + why.get(final.get("reason"), ""))
 
 
 def _trained_loaded(last: dict, label: str):

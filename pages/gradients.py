@@ -19,7 +19,8 @@ source = left.radio("Sequence", ["a random sequence", "the sidebar's sequence"],
 length = left.slider("Length of the random sequence", 2, MAX_STEPS, 100, key="grad_length",
                      disabled=source != "a random sequence", help=f"At most {MAX_STEPS} steps.")
 labels = middle.multiselect("Models", list(ui.APP2_MODELS), default=["RNN", "LSTM"], key="grad_models")
-jacobian = middle.toggle("Full Jacobian norm ||dh_T/dh_t|| instead of ||dL/dh_t||", key="grad_jacobian")
+jacobian = middle.toggle("Full Jacobian ||dh_T/dh_t||", key="grad_jacobian",
+                         help="Plot the largest singular value of dh_T/dh_t instead of ||dL/dh_t|| for one direction.")
 clip_on = right.toggle("Clip the gradient norm", key="grad_clip")
 clip = right.number_input("Clipping threshold (||dL/dh_T|| is 1)", 0.001, 1000.0, 0.5, key="grad_clip_value",
                         disabled=not clip_on)
