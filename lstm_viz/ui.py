@@ -331,7 +331,7 @@ def _sidebar() -> Controls:
     matches = next((k for k, (_, _, t, m) in READY.items() if t == text and m == text_mode), OWN)
     if st.session_state.get("ready", DEFAULT_READY) != matches and "ready" not in st.query_params:
         st.session_state["ready"] = matches
-    sb.selectbox("Ready sequences", (OWN, *READY), key="ready", index=list(READY).index(DEFAULT_READY) + 1,
+    sb.selectbox("Ready sequences", (DEFAULT_READY, *(k for k in READY if k != DEFAULT_READY), OWN), key="ready",
                  bind=_URL, on_change=_on_ready,
                  format_func=READY_LABELS.get)
     if seq.text_mode:
