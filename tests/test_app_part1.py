@@ -93,21 +93,32 @@ def test_presets_are_shipped():
     assert {"latch", "counter"} <= set(SHIPPED)
 
 
+@pytest.fixture(scope="module")
+def gates():
+    return _app("gates")
+
+
 @pytest.mark.parametrize("key", SHIPPED)
-def test_every_preset(key):
-    at = _app("gates")
+def test_every_preset(gates, key):
+    at = gates                               # one session walks through every preset, as a visitor would
     at.selectbox(key="weights").set_value(key).run()
     _ok(at)
     c = _controls(at)
     assert c.model_source == key and c.sequence.input_size == PRESETS[key].input_size   # its own sequence
     assert c.model_hidden == PRESETS[key].hidden_size and not at.warning
-    assert PRESETS[key].title in _text(at)
-    at.switch_page("pages/cell.py").run()
-    _ok(at)
-    if PRESETS[key].kind == "lstm":
-        assert len(_figures(at)) == 1
+    assert PRESETS[key].title in _text(at) and len(_figures(at)) == 3
+
+
+@pytest.mark.parametrize("kind", sorted({p.kind for k, p in PRESETS.items() if k in SHIPPED}))
+def test_cell_page_with_a_preset_of_each_kind(cell, kind):
+    key = next(k for k in SHIPPED if PRESETS[k].kind == kind)
+    cell.selectbox(key="weights").set_value(key).run()
+    _ok(cell)
+    if kind == "lstm":
+        assert len(_figures(cell)) == 1
     else:
-        assert "draws an LSTM cell" in at.info[0].value and at.dataframe
+        assert "draws an LSTM cell" in cell.info[0].value and cell.dataframe and not _figures(cell)
+    cell.selectbox(key="weights").set_value("random").run()
 
 
 CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle", True),
