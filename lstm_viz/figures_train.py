@@ -30,7 +30,7 @@ def loss_curves(curves: dict, baseline: float, baseline_name: str, loss_name: st
                   annotation_text=f"chance: {baseline_name}", annotation_position="top right")
     fig = _layout(fig, f"Training {loss_name}: below the dashed line a model has learned something",
                   "Adam step", f"{loss_name} (log scale)")
-    return fig.update_yaxes(dtick="D2")      # 1, 2, 5 per decade: a narrow log range stays readable
+    return fig.update_yaxes(tickformat=".2~g")   # 0.5, 0.2, 0.1 rather than bare digits between the decades
 
 
 def lag_sweep(results: dict, baseline: float, metric: str, higher_is_better: bool = False) -> go.Figure:
@@ -50,6 +50,8 @@ def lag_sweep(results: dict, baseline: float, metric: str, higher_is_better: boo
                   log_y=not higher_is_better)
     if higher_is_better:
         fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    else:
+        fig.update_yaxes(dtick=1)           # one label per decade: errors span several
     return fig
 
 

@@ -555,6 +555,15 @@ def train_side_by_side(task: str, length: int, labels, hidden_size: int, max_ste
     st.session_state["app2_runs"]["status"] = "done"
 
 
+def request_training() -> None:
+    """on_click of Start: a flag the page reads once (a callback, so the click survives any rerun)."""
+    st.session_state["app2_start"] = True
+
+
+def training_requested() -> bool:
+    return bool(st.session_state.pop("app2_start", False))
+
+
 def training_runs() -> dict | None:
     """This session's last training: dict(task, length, runs, status), or None."""
     return st.session_state.get("app2_runs")
@@ -596,6 +605,11 @@ def run_npz(last: dict, label: str) -> bytes:
     buf = _io.BytesIO()
     _save_model(buf, got.model, got.readout_weight, got.readout_bias)
     return buf.getvalue()
+
+
+def trained_presets(task: str) -> dict:
+    """The shipped presets trained on `task` whose weight files are present."""
+    return {k: p for k, p in PRESETS.items() if p.task == task and p.path.exists()}
 
 
 def use_preset(key: str) -> None:

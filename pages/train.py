@@ -2,9 +2,8 @@
 import streamlit as st
 
 from lstm_viz import reading, ui
-from lstm_viz.figures_train import lag_sweep, loss_curves
+from lstm_viz.figures_train import loss_curves
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
-from lstm_viz.presets import PRESETS
 from lstm_viz.tasks import TASKS
 
 ui.controls()
@@ -15,25 +14,30 @@ st.markdown("Each model reads the whole sequence and answers from its last hidde
 
 task = st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].description, key="train_task")
 info = TASKS[task]
+mode = st.radio("Mode", ["Train at this length", "Lag sweep: train at several lengths"], key="train_mode",
+                horizontal=True)
+sweep = mode.startswith("Lag")
 left, middle, right = st.columns(3)
 length = left.slider("Sequence length T (the lag to bridge)", info.min_length, 200, info.default_length,
-                     key="train_length")
+                     key="train_length", disabled=sweep)
 labels = left.multiselect("Models", list(ui.APP2_MODELS), default=["RNN", "LSTM"], key="train_models")
 hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden")
 seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed")
 steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 1500, step=10, key="train_steps")
 seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 10, key="train_seconds")
-mode = st.radio("Mode", ["Train at this length", "Lag sweep: train at several lengths"], key="train_mode",
-                horizontal=True)
 
-go, stop = st.columns([1, 1])
-start = go.button("Start training", type="primary", key="train_go", disabled=not labels)
+if sweep:
+    st.caption(f"The sweep trains every model at T = {', '.join(map(str, ui.SWEEP_LENGTHS))}, each run with the "
+               f"budget above, {MAX_TRAIN_SECONDS} s at most in all.")
+go, stop, _ = st.columns([1, 1, 4])
+go.button("Start training", type="primary", key="train_go", disabled=not labels, on_click=ui.request_training)
+start = ui.training_requested()
 stop.button("Stop", key="train_stop", help="Stops training; the runs so far are kept.")
 status, chart = st.empty(), st.empty()
 chance = reading.chance_loss(info.kind, info.n_classes)
 chance_name = "MSE of guessing the mean (1/6)" if info.kind == "regression" else f"cross-entropy ln {info.n_classes}"
 
-if mode.startswith("Train"):
+if not sweep:
     if start:
         bar = status.progress(0.0, text="Training ...")
         for n, (done, text, runs) in enumerate(ui.train_side_by_side(task, length, labels, hidden, steps, seconds,
@@ -73,7 +77,9 @@ st.markdown(
     "their own count of training sequences (steps × 64 per batch) for comparison; the tasks follow the paper "
     "but are not identical to it.")
 with st.expander("Skip training: the shipped trained models"):
-    for key, preset in PRESETS.items():
-        if preset.task == task:
-            st.markdown(f"**{preset.title}** — {preset.description}")
-            st.button("Use it on the other pages", key=f"train_preset_{key}", on_click=ui.use_preset, args=(key,))
+    shipped = ui.trained_presets(task)
+    if not shipped:
+        st.markdown("No trained models for this task are shipped with this copy of the app.")
+    for key, preset in shipped.items():
+        st.markdown(f"**{preset.title}** — {preset.description}")
+        st.button("Use it on the other pages", key=f"train_preset_{key}", on_click=ui.use_preset, args=(key,))
