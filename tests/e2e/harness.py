@@ -131,7 +131,9 @@ RUN_COUNTER = """
   window.__runs = 0;
   new MutationObserver(ms => {
     for (const m of ms) {
-      if (m.target.getAttribute('data-test-script-state') === 'notRunning' && m.oldValue === 'running') window.__runs++;
+      const s = m.target.getAttribute('data-test-script-state');
+      (window.__log = window.__log || []).push([Math.round(performance.now()), m.oldValue, s]);
+      if (s === 'notRunning' && m.oldValue === 'running') window.__runs++;
     }
   }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                         attributeFilter: ['data-test-script-state']});
