@@ -99,6 +99,11 @@ def step_reading(trace, t: int, unit: int, label: str | None = None) -> str:
             f"tanh, so h = {_num(h)}.")
 
 
+def _p(v: float) -> str:
+    """A factor in a product: negative numbers in parentheses."""
+    return f"({v:.3f})" if v < 0 else f"{v:.3f}"
+
+
 def step_equations(trace, t: int, unit: int) -> list[str]:
     """LaTeX lines: the cell's equations with unit `unit`'s numbers at step t substituted."""
     u = unit
@@ -111,19 +116,20 @@ def step_equations(trace, t: int, unit: int) -> list[str]:
             rf"\boxed{{1}}\; f_t = \sigma(W_f {hx} + b_f) = {v['f']:.3f}",
             rf"\boxed{{2}}\; i_t = \sigma(W_i {hx} + b_i) = {v['i']:.3f}",
             rf"\boxed{{3}}\; g_t = \tanh(W_g {hx} + b_g) = {v['g']:.3f}",
-            rf"\begin{{aligned}} c_t &= f_t\,c_{{t-1}} + i_t\,g_t \\ &= {v['f']:.3f} \times {c_prev:.3f} + "
-            rf"{v['i']:.3f} \times {v['g']:.3f} = {v['c']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} c_t &= f_t\,c_{{t-1}} + i_t\,g_t \\ &= {_p(v['f'])} \times {_p(c_prev)} + "
+            rf"{_p(v['i'])} \times {_p(v['g'])} \\ &= {v['c']:.3f} \end{{aligned}}",
             rf"\boxed{{4}}\; o_t = \sigma(W_o {hx} + b_o) = {v['o']:.3f}",
-            rf"\begin{{aligned}} \boxed{{5}}\; h_t &= o_t \tanh(c_t) \\ &= {v['o']:.3f} \times "
-            rf"\tanh({v['c']:.3f}) = {v['h']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} \boxed{{5}}\; h_t &= o_t \tanh(c_t) \\ &= {_p(v['o'])} \times "
+            rf"\tanh({v['c']:.3f}) \\ &= {v['h']:.3f} \end{{aligned}}",
         ]
     if trace.kind == "gru":
         return [
             rf"r_t = \sigma(W_r {hx} + b_r) = {v['r']:.3f}",
             rf"z_t = \sigma(W_z {hx} + b_z) = {v['z']:.3f}",
-            rf"n_t = \tanh(W_{{in}} x_t + b_{{in}} + r_t (W_{{hn}} h_{{t-1}} + b_{{hn}})) = {v['n']:.3f}",
-            rf"\begin{{aligned}} h_t &= (1 - z_t)\,n_t + z_t\,h_{{t-1}} \\ &= {1 - v['z']:.3f} \times "
-            rf"{v['n']:.3f} + {v['z']:.3f} \times {h_prev:.3f} = {v['h']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} n_t &= \tanh(W_{{in}} x_t + b_{{in}} + r_t (W_{{hn}} h_{{t-1}} + b_{{hn}})) \\ "
+            rf"&= {v['n']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} h_t &= (1 - z_t)\,n_t + z_t\,h_{{t-1}} \\ &= {_p(1 - v['z'])} \times "
+            rf"{_p(v['n'])} + {_p(v['z'])} \times {_p(h_prev)} \\ &= {v['h']:.3f} \end{{aligned}}",
         ]
     return [rf"h_t = \tanh(W_{{ih}} x_t + W_{{hh}} h_{{t-1}} + b) = {v['h']:.3f}"]
 

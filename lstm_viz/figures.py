@@ -122,7 +122,7 @@ def _anim_controls(names: list[str], active: int, labels: list[str], duration: i
                                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                                       transition=dict(duration=0))])])],
         sliders=[dict(active=active, x=0.2, len=0.8, y=y, yanchor="top", pad=dict(t=4, b=4),
-                      currentvalue=dict(prefix="step ", font=dict(size=12)),
+                      currentvalue=dict(visible=False),   # the figure names the step it shows
                       steps=[dict(label=lab, method="animate", args=[[n], frame_args(0)])
                              for n, lab in zip(names, labels)])],
     )
