@@ -308,7 +308,8 @@ def cell_diagram(trace, unit: int = 0, step: int = 0, labels=None, strips: bool 
     if animate and len(steps) > 1:
         names_ = [str(t) for t in steps]
         frame_dicts = [dict(name=n, data=f, traces=animated) for n, f in zip(names_, frames)]
-        layout.update(_anim_controls(names_, steps.index(step), names_, y=-0.08 if strips else -0.02))
+        ticks = [str(labels[t]) for t in steps] if labels is not None else names_   # characters in text mode
+        layout.update(_anim_controls(names_, steps.index(step), ticks, y=-0.08 if strips else -0.02))
     return _figure(data, layout, frame_dicts)
 
 
