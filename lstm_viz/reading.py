@@ -44,6 +44,8 @@ def retention_sentence(flows: dict, k: int) -> str:
     if not flows:
         return ""
     T = min(len(f.grad_h) for f in flows.values())
+    if T == 1:
+        return "The sequence has a single step, so there is nothing for the gradient to carry back; use a longer one."
     k = int(min(max(k, 0), T - 1))
     labels = list(flows)
     r = [flows[name].retained(k) for name in labels]

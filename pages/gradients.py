@@ -42,8 +42,7 @@ if not flows:
     st.stop()
 
 T = x.shape[0]
-k = st.slider("Read the gradient this many steps back", 1, max(T - 1, 1), min(40, max(T - 1, 1)), key="grad_k",
-              disabled=T < 3)
+k = st.slider("Read the gradient this many steps back", 1, T - 1, min(40, T - 1), key="grad_k") if T > 2 else T - 1
 st.plotly_chart(gradient_norms(flows, jacobian=jacobian), key="grad_norms")
 st.markdown(reading.retention_sentence(flows, k))
 if "RNN" in flows:

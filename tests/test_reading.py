@@ -64,6 +64,7 @@ def test_retention_clamps_k_to_the_sequence():
     flows = {"RNN": gradient_flow(RNN.random(1, 3), np.zeros(5))}
     assert R.retention_sentence(flows, 400).startswith("After 4 steps back")
     assert R.retention_sentence({}, 3) == ""
+    assert "single step" in R.retention_sentence({"RNN": gradient_flow(RNN.random(1, 3), np.zeros(1))}, 0)
 
 
 @pytest.mark.parametrize("b, want", [(0, 0.5 ** 50), (1, 1.6e-7), (2, 1.8e-3), (3, 0.088), (5, 0.71)])
