@@ -395,12 +395,14 @@ def _sidebar() -> Controls:
         "layer": (lambda v: _int_param(v, 0, L - 1), f"a layer from 0 to {L - 1}"),
     })
     if T > 1:
-        step = int(sb.slider("Step", 0, T - 1, 0, 1, key="step", bind=_URL,
+        # value None/"min" (both mean 0 here) keeps Streamlit from logging a duplicate-state warning when the
+        # step buttons or a shrinking sequence set these through st.session_state
+        step = int(sb.slider("Step", 0, T - 1, None, 1, key="step", bind=_URL,
                              help="The step the cell page shows; ← and → move it when the slider has focus."))
     else:
         step = 0
-    unit = int(sb.number_input(f"Unit (0 to {H - 1})", 0, H - 1, 0, 1, key="unit", bind=_URL))
-    layer = int(sb.number_input(f"Layer (0 to {L - 1})", 0, L - 1, 0, 1, key="layer", bind=_URL)) if L > 1 else 0
+    unit = int(sb.number_input(f"Unit (0 to {H - 1})", 0, H - 1, "min", 1, key="unit", bind=_URL))
+    layer = int(sb.number_input(f"Layer (0 to {L - 1})", 0, L - 1, "min", 1, key="layer", bind=_URL)) if L > 1 else 0
 
     if problems:
         warn.append("This link had values that could not be used, so those are back at their defaults: "
