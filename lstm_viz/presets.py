@@ -1,0 +1,133 @@
+"""Shipped weights: two hand-built LSTMs that each show one behaviour, and LSTM, GRU and RNN trained per task.
+
+Each preset is a small .npz in lstm_viz/presets/ with PyTorch state_dict names (weight_ih_l0,
+weight_hh_l0, bias_ih_l0, bias_hh_l0) plus, for trained ones, the linear read-out on the last hidden
+state (readout.weight (C, H), readout.bias (C,)). scripts/make_presets.py writes them;
+lstm_viz/presets/README.md explains every weight of the hand-built ones and what each trained one scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .tasks import TASKS, make_task
+from .weights import read_weights
+
+PRESET_DIR = Path(__file__).with_name("presets")
+TRAINED_HIDDEN = 16   # hidden size of every trained preset
+TRAINED_LENGTH = 50   # sequence length the trained presets learned at
+SAMPLE_SEED = 2024    # seed of the task sample shown as each trained preset's suggested sequence
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One shipped model, described before it is loaded."""
+
+    key: str            # stable name used in URLs and file names
+    title: str          # short label for a select box
+    description: str    # one line shown in the UI: what it does
+    kind: str           # 'lstm', 'gru' or 'rnn'
+    task: str | None    # task it was trained on (lstm_viz.tasks), None for hand-built weights
+    input_size: int     # D
+    hidden_size: int    # H
+    sequence: str       # a suggested input in the app's syntax: "1, 0, 1" or rows "0.5 1; 0.2 0"
+
+    @property
+    def path(self) -> Path:
+        return PRESET_DIR / f"{self.key}.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """A preset's model and, for trained ones, its read-out (field names as lstm_viz.weights.Loaded)."""
+
+    preset: Preset
+    model: object                       # LSTM, GRU or RNN
+    readout_weight: np.ndarray | None   # (C, H) on the last hidden state; None for hand-built presets
+    readout_bias: np.ndarray | None     # (C,)
+
+    def predict(self, x) -> np.ndarray:
+        """The read-out's output for x (T, D) or (T, B, D): (C,) or (B, C). Trained presets only."""
+        if self.readout_weight is None:
+            raise ValueError(f"The preset {self.preset.key!r} has no read-out; read it from its states instead.")
+        return self.model.forward(x).h[-1] @ self.readout_weight.T + self.readout_bias
+
+
+def format_sequence(x: np.ndarray, decimals: int = 2) -> str:
+    """x (T,) or (T, D) as text in the app's syntax: "1, 0, 1" or rows "0.53 0; 0.12 1"."""
+    x = np.round(np.asarray(x, dtype=float), decimals) + 0.0   # + 0.0 turns -0.0 into 0.0
+    if x.ndim == 1 or x.shape[1] == 1:
+        return ", ".join(f"{v:g}" for v in x.reshape(-1))
+    return "; ".join(" ".join(f"{v:g}" for v in row) for row in x)
+
+
+def task_sample(task: str, length: int = TRAINED_LENGTH, seed: int = SAMPLE_SEED) -> str:
+    """One example of the task as text, the suggested sequence for its trained presets."""
+    return format_sequence(make_task(task, 1, length, seed=seed).x[:, 0, :])
+
+
+_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
+_TASK_WORDS = {"adding": "the adding problem", "first_symbol": "the first-symbol task",
+               "temporal_order": "the temporal-order task"}
+# What each trained preset scores on a fresh test set (seed 99, 2,000 examples), printed by scripts/make_presets.py.
+_SCORES = {
+    "lstm_adding": "test MSE 0.00016 (predicting the mean: 0.167)",
+    "gru_adding": "test MSE 0.000016 (predicting the mean: 0.167)",
+    "rnn_adding": "test MSE 0.16, no better than predicting the mean (0.167); it did not learn the task",
+    "lstm_first_symbol": "100% correct (chance 25%)",
+    "gru_first_symbol": "100% correct (chance 25%)",
+    "rnn_first_symbol": "87% correct (chance 25%), short of the gated cells",
+    "lstm_temporal_order": "100% correct (chance 25%)",
+    "gru_temporal_order": "100% correct (chance 25%)",
+    "rnn_temporal_order": "25% correct, the chance level; it did not learn the task",
+}
+
+
+def _catalog() -> dict[str, Preset]:
+    out = {
+        "latch": Preset(
+            "latch", "Hand-built latch (LSTM, 1 unit)",
+            "Stores the value channel when the store signal is 1 and holds it, forget gate ≈ 1, until the next store.",
+            "lstm", None, 2, 1, "0.8 1; 0.3 0; -0.5 0; 0.1 0; 0.9 0; 0.2 0; -0.6 1; 0.4 0; 0.7 0; -0.9 0; 0 0; 0.5 0"),
+        "counter": Preset(
+            "counter", "Hand-built counter (LSTM, 1 unit)",
+            "Counts pulses: each 1 in the input adds 0.1 to the cell state, which never forgets.",
+            "lstm", None, 1, 1, "1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 0"),
+    }
+    for task in TASKS:
+        sequence = task_sample(task)
+        for kind in ("lstm", "gru", "rnn"):
+            key = f"{kind}_{task}"
+            out[key] = Preset(
+                key, f"{_NAMES[kind]} trained on {_TASK_WORDS[task]} (T={TRAINED_LENGTH})",
+                f"{_NAMES[kind]}, {TRAINED_HIDDEN} units, trained on {_TASK_WORDS[task]} at "
+                f"T={TRAINED_LENGTH}: {_SCORES[key]}.",
+                kind, task, TASKS[task].input_size, TRAINED_HIDDEN, sequence)
+    return out
+
+
+PRESETS: dict[str, Preset] = _catalog()
+
+
+def load_preset(key: str) -> Loaded:
+    """The preset's model (and read-out), read from its .npz without executing code."""
+    if key not in PRESETS:
+        raise ValueError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
+    return _load(key)
+
+
+@lru_cache(maxsize=None)
+def _load(key: str) -> Loaded:
+    p = PRESETS[key]
+    w = read_weights(p.path)
+    if (w.model.kind, w.model.input_size, w.model.hidden_size) != (p.kind, p.input_size, p.hidden_size):
+        m = w.model
+        raise ValueError(f"The preset file {p.path.name} holds a {m.kind.upper()} with D={m.input_size}, "
+                         f"H={m.hidden_size}; the catalog says {p.kind.upper()} with D={p.input_size}, H={p.hidden_size}.")
+    for a in (w.readout_weight, w.readout_bias):
+        if a is not None:
+            a.setflags(write=False)   # cached and shared: nobody may change them
+    return Loaded(p, w.model, w.readout_weight, w.readout_bias)
