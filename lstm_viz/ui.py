@@ -389,10 +389,10 @@ def _sidebar() -> Controls:
     for key, hi in (("step", T - 1), ("unit", H - 1), ("layer", L - 1)):
         if int(st.session_state.get(key, 0)) > hi:      # the sequence or model shrank under it
             st.session_state[key] = hi
-    problems += _url_problems({
-        "step": (lambda v: _int_param(v, 0, T - 1), f"a step from 0 to {T - 1}"),
+    problems += _url_problems({   # only widgets drawn below: Streamlit drops their bad values from the URL
         "unit": (lambda v: _int_param(v, 0, H - 1), f"a unit from 0 to {H - 1}"),
-        "layer": (lambda v: _int_param(v, 0, L - 1), f"a layer from 0 to {L - 1}"),
+        **({"step": (lambda v: _int_param(v, 0, T - 1), f"a step from 0 to {T - 1}")} if T > 1 else {}),
+        **({"layer": (lambda v: _int_param(v, 0, L - 1), f"a layer from 0 to {L - 1}")} if L > 1 else {}),
     })
     if T > 1:
         # value None/"min" (both mean 0 here) keeps Streamlit from logging a duplicate-state warning when the
