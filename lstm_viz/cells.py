@@ -206,13 +206,16 @@ class _Cell:
         dX (T, B, GH) is dL/d(W_ih x + b_ih), dHH (T, B, GH) is dL/d(W_hh h + b_hh).
         """
         D, H, GH = self.input_size, self.hidden_size, self.n_gates * self.hidden_size
-        dXf, dHf = dX.reshape(-1, GH), dHH.reshape(-1, GH)
+        T, B = dX.shape[:2]
+        # 2-D products: a (T, B, .) @ (., .) matmul would run T small products instead of one
+        dXf = dX.reshape(-1, GH)                                 # (T*B, GH)
+        dHf = dXf if dHH is dX else dHH.reshape(-1, GH)          # (T*B, GH)
         return Grads(
             weight_ih=dXf.T @ x.reshape(-1, D),
             weight_hh=dHf.T @ hprev.reshape(-1, H),
             bias_ih=dXf.sum(0),
-            bias_hh=dHf.sum(0),
-            x=_unbatch(dX @ self.weight_ih, batched),
+            bias_hh=dXf.sum(0) if dHf is dXf else dHf.sum(0),
+            x=_unbatch((dXf @ self.weight_ih).reshape(T, B, D), batched),
             h0=_unbatch(dh0, batched, 0),
             c0=None if dc0 is None else _unbatch(dc0, batched, 0),
         )
@@ -245,11 +248,6 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _previous(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """The state before each step: (first, seq[0], ..., seq[T-2]), shaped like seq."""
-    return np.concatenate([first[None], seq[:-1]], axis=0)
-
-
 # ---------------------------------------------------------------------------------------------
 # LSTM
 
@@ -265,43 +263,55 @@ class LSTM(_Cell):
     def _prepare(self):
         H = self.hidden_size
         s = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], self.dtype), H)  # (4H,) halve sigmoid rows
-        self._Wx = np.ascontiguousarray((self.weight_ih * s[:, None]).T)  # (D, 4H)
-        self._Wh = np.ascontiguousarray((self.weight_hh * s[:, None]).T)  # (H, 4H)
-        self._b = (self.bias_ih + self.bias_hh) * s                        # (4H,)
-        self._mul = s                            # tanh(z/2) -> sigmoid: * 0.5 + 0.5; g stays tanh(z)
-        self._add = np.where(s == 0.5, 0.5, 0.0).astype(self.dtype)
+        # The kernel keeps the gates in the order o, i, f, g: the sigmoid gates side by side (one
+        # affine after the tanh), and (i, f) next to (g, c_{t-1}) so one multiply gives (i g, f c_{t-1}).
+        # Input, bias and recurrent weights are one matrix: z_t = [x_t, 1, h_{t-1}] @ _W, one product a step.
+        oifg = np.r_[3 * H:4 * H, 0:3 * H]                                     # (4H,) kernel order
+        W = np.vstack([self.weight_ih.T, (self.bias_ih + self.bias_hh)[None], self.weight_hh.T]) * s
+        self._W = np.ascontiguousarray(W[:, oifg])                              # (D+1+H, 4H)
+        self._mul = np.r_[np.full(3 * H, 0.5), np.ones(H)].astype(self.dtype)   # tanh(z/2) -> sigmoid: * 0.5 + 0.5
+        self._add = np.r_[np.full(3 * H, 0.5), np.zeros(H)].astype(self.dtype)  # g stays tanh(z)
+        # backward reads [dL/dh_t from outside, dz_{t+1}] @ _Wb = dL/dh_t, again one product a step
+        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (5H, H)
 
     def forward(self, x, h0=None, c0=None) -> LSTMTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0, c0 (H,) or (B, H), zeros by default."""
         x, batched = _input(x, self.input_size, self.dtype)
-        T, B, _ = x.shape
+        T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
         c0 = _state(c0, B, H, self.dtype, "c0")
-        xz = x @ self._Wx + self._b                  # (T, B, 4H) input projection of every step
-        a = np.empty((T, B, 4 * H), self.dtype)      # (T, B, 4H) gate activations
-        c = np.empty((T, B, H), self.dtype)          # (T, B, H)
-        tc = np.empty((T, B, H), self.dtype)         # (T, B, H) tanh(c)
-        h = np.empty((T, B, H), self.dtype)          # (T, B, H)
-        i, f, g, o = np.split(a, 4, axis=-1)         # views, each (T, B, H)
-        hp, cp = h0, c0
-        for t in range(T):
-            at = a[t]
-            np.matmul(hp, self._Wh, out=at)
-            at += xz[t]
-            np.tanh(at, out=at)
-            at *= self._mul
-            at += self._add
-            ct = c[t]
-            np.multiply(f[t], cp, out=ct)
-            ct += i[t] * g[t]
-            np.tanh(ct, out=tc[t])
-            np.multiply(o[t], tc[t], out=h[t])
-            hp, cp = h[t], ct
-        cache = dict(x=x, h0=h0, c0=c0, a=a, c=c, tc=tc, h=h)
-        u = lambda v: _unbatch(v, batched)  # noqa: E731
-        return LSTMTrace(x=u(x), h0=_unbatch(h0, batched, 0), c0=_unbatch(c0, batched, 0),
-                         i=u(i), f=u(f), g=u(g), o=u(o), c=u(c), tanh_c=u(tc), h=u(h),
+        # Row t of each buffer holds what step t reads, and step t writes into row t + 1, so the
+        # traces are views and nothing is copied in the loop.
+        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
+        u[:T, :, :D] = x
+        u[:, :, D] = 1.0
+        u[0, :, D + 1:] = h0
+        a = np.empty((T + 1, B, 5 * H), self.dtype)      # (T+1, B, 5H) [o, i, f, g of step t, c_{t-1}]
+        a[0, :, 4 * H:] = c0
+        tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
+        pair = np.empty((B, 2 * H), self.dtype)          # (B, 2H) scratch: (i g, f c_{t-1})
+        ig, fc = pair[:, :H], pair[:, H:]
+        mul = np.broadcast_to(self._mul, (B, 4 * H)).copy()  # (B, 4H): same-shape operands are faster
+        add = np.broadcast_to(self._add, (B, 4 * H)).copy()
+        mm = np.dot if B == 1 else np.matmul             # dot is the cheaper call for one row
+        W, tanh, multiply, plus = self._W, np.tanh, np.multiply, np.add
+        o, i, f, g, cp = (a[:T, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
+        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
+        for ut, zt, gates, carry, ct, ot, tct, ht in zip(
+                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, 3 * H:], c, o, tc, h):
+            mm(ut, W, out=zt)
+            tanh(zt, out=zt)
+            multiply(zt, mul, out=zt)
+            plus(zt, add, out=zt)
+            multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
+            plus(ig, fc, out=ct)
+            tanh(ct, out=tct)
+            multiply(ot, tct, out=ht)
+        cache = dict(x=x, h0=h0, c0=c0, i=i, f=f, g=g, o=o, c=c, cprev=cp, tc=tc, h=h, hprev=u[:T, :, D + 1:])
+        un = lambda v: _unbatch(v, batched)  # noqa: E731
+        return LSTMTrace(x=un(x), h0=_unbatch(h0, batched, 0), c0=_unbatch(c0, batched, 0),
+                         i=un(i), f=un(f), g=un(g), o=un(o), c=un(c), tanh_c=un(tc), h=un(h),
                          batched=batched, cache=cache)
 
     def _bptt(self, cache: dict, dh: np.ndarray):
@@ -311,37 +321,42 @@ class LSTM(_Cell):
         dL/dh0, dL/dc0 (K, H).
         """
         T, K, H = dh.shape
-        a, c, tc = cache["a"], cache["c"], cache["tc"]
-        i, f, g, o = np.split(a, 4, axis=-1)
-        cprev = _previous(cache["c0"], c)              # (T, B, H)
-        d = a * (1.0 - a)                              # (T, B, 4H) sigmoid'(z) = s (1 - s) ...
-        np.split(d, 4, axis=-1)[2][:] = 1.0 - g * g    # ... and tanh'(z) = 1 - g^2 for g
+        i, f, g, o, cp, tc = (cache[k] for k in ("i", "f", "g", "o", "cprev", "tc"))  # (T, B, H)
         odc = o * (1.0 - tc * tc)                      # (T, B, H) dh_t/dc_t through tanh(c_t)
-        dz = np.empty((T, K, 4 * H), self.dtype)       # (T, K, 4H)
-        di, df, dg, do = np.split(dz, 4, axis=-1)
+        ko = tc * o * (1.0 - o)                        # (T, B, H) dh_t/dz_o
+        ki = g * i * (1.0 - i)                         # (T, B, H) dc_t/dz_i
+        kf = cp * f * (1.0 - f)                        # (T, B, H) dc_t/dz_f
+        kg = i * (1.0 - g * g)                         # (T, B, H) dc_t/dz_g
+        # row t + 1 of z is what dL/dh_t is made of: [dh[t], dz_{t+1}]; row 0 gives dL/dh0
+        z = np.empty((T + 1, K, 5 * H), self.dtype)    # (T+1, K, 5H)
+        z[1:, :, :H] = dh
+        z[0, :, :H] = 0.0
+        z[T, :, H:] = 0.0
         dh_tot = np.empty((T, K, H), self.dtype)       # (T, K, H) dL/dh_t
         dc_tot = np.empty((T, K, H), self.dtype)       # (T, K, H) dL/dc_t
-        dhn = np.zeros((K, H), self.dtype)
-        dcn = np.zeros((K, H), self.dtype)
-        for t in range(T - 1, -1, -1):
-            dht, dct = dh_tot[t], dc_tot[t]
-            np.add(dh[t], dhn, out=dht)
-            np.multiply(dht, odc[t], out=dct)
-            dct += dcn                                 # the carousel: dL/dc_{t+1} * f_{t+1}
-            np.multiply(dct, g[t], out=di[t])
-            np.multiply(dct, cprev[t], out=df[t])
-            np.multiply(dct, i[t], out=dg[t])
-            np.multiply(dht, tc[t], out=do[t])
-            dz[t] *= d[t]
-            dcn = dct * f[t]
-            dhn = dz[t] @ self.weight_hh
-        return dz, dh_tot, dc_tot, dhn, dcn
+        fdc = np.empty((T + 1, K, H), self.dtype)      # (T+1, K, H) row t: dL/dc_t * f_t, the carousel
+        fdc[T] = 0.0
+        mm = np.dot if K == 1 else np.matmul
+        W, multiply, plus = self._Wb, np.multiply, np.add
+        di, df, dg, do = (z[:T, :, k * H:(k + 1) * H] for k in range(1, 5))  # (T, K, H) views
+        back = slice(None, None, -1)
+        for zn, dht, dct, fdn, fdt, dit, dft, dgt, dot, odct, kot, ft, kit, kft, kgt in zip(
+                z[:0:-1], dh_tot[back], dc_tot[back], fdc[:0:-1], fdc[T - 1::-1], di[back], df[back],
+                dg[back], do[back], odc[back], ko[back], f[back], ki[back], kf[back], kg[back]):
+            mm(zn, W, out=dht)                         # dh[t] + dz_{t+1} W_hh
+            multiply(dht, kot, out=dot)
+            multiply(dht, odct, out=dct)
+            plus(dct, fdn, out=dct)                    # + dL/dc_{t+1} f_{t+1}
+            multiply(dct, ft, out=fdt)
+            multiply(dct, kit, out=dit)
+            multiply(dct, kft, out=dft)
+            multiply(dct, kgt, out=dgt)
+        return z[:T, :, H:], dh_tot, dc_tot, mm(z[0], W), fdc[0]
 
     def backward(self, tr: LSTMTrace, dh) -> Grads:
         """Exact BPTT. dh = dL/dh_t for every step, shaped like tr.h."""
         dz, _, _, dh0, dc0 = self._bptt(tr.cache, self._dh(tr, dh))
-        hprev = _previous(tr.cache["h0"], tr.cache["h"])
-        return self._grads(dz, dz, tr.cache["x"], hprev, tr.batched, dh0, dc0)
+        return self._grads(dz, dz, tr.cache["x"], tr.cache["hprev"], tr.batched, dh0, dc0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,76 +372,94 @@ class GRU(_Cell):
     kind, n_gates, gate_names = "gru", 3, GRU_GATES
 
     def _prepare(self):
-        H = self.hidden_size
+        H, D = self.hidden_size, self.input_size
         s = np.repeat(np.array([0.5, 0.5, 1.0], self.dtype), H)  # (3H,) halve r and z rows
-        self._Wx = np.ascontiguousarray((self.weight_ih * s[:, None]).T)  # (D, 3H)
-        self._Wh = np.ascontiguousarray((self.weight_hh * s[:, None]).T)  # (H, 3H)
-        self._bx, self._bh = self.bias_ih * s, self.bias_hh * s            # (3H,)
+        W_ih, W_hh = self.weight_ih * s[:, None], self.weight_hh * s[:, None]
+        b_ih, b_hh = self.bias_ih * s, self.bias_hh * s
+        # one product a step: [x_t, 1, h_{t-1}] @ _W = [r and z pre-activations, W_in x + b_in, W_hn h + b_hn]
+        W = np.zeros((D + 1 + H, 4 * H), self.dtype)                          # (D+1+H, 4H)
+        W[:D, :3 * H] = W_ih.T
+        W[D, :3 * H] = b_ih
+        W[D, :2 * H] += b_hh[:2 * H]
+        W[D, 3 * H:] = b_hh[2 * H:]
+        W[D + 1:, :2 * H] = W_hh[:2 * H].T
+        W[D + 1:, 3 * H:] = W_hh[2 * H:].T
+        self._W = W
+        self._half = np.full(2 * H, 0.5, self.dtype)                          # (2H,) tanh(z/2) -> sigmoid
+        # backward: [dL/dh_t arriving directly (from outside and through z), dL/d(W_hh h + b_hh)] @ _Wb
+        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (4H, H)
 
     def forward(self, x, h0=None) -> GRUTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0 (H,) or (B, H), zeros by default."""
         x, batched = _input(x, self.input_size, self.dtype)
-        T, B, _ = x.shape
+        T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        xz = x @ self._Wx + self._bx                # (T, B, 3H)
-        xrz, xn = np.split(xz, [2 * H], axis=-1)    # (T, B, 2H), (T, B, H)
-        a = np.empty((T, B, 3 * H), self.dtype)     # (T, B, 3H) r, z, n
-        rz, n = np.split(a, [2 * H], axis=-1)
-        r, z, _ = np.split(a, 3, axis=-1)
-        hn = np.empty((T, B, H), self.dtype)        # (T, B, H) W_hn h + b_hn
-        h = np.empty((T, B, H), self.dtype)         # (T, B, H)
-        hp = h0
-        for t in range(T):
-            hh = hp @ self._Wh + self._bh           # (B, 3H)
-            hrz, hn[t] = np.split(hh, [2 * H], axis=-1)
-            np.add(xrz[t], hrz, out=rz[t])
-            np.tanh(rz[t], out=rz[t])
-            rz[t] *= 0.5
-            rz[t] += 0.5
-            np.multiply(r[t], hn[t], out=n[t])
-            n[t] += xn[t]
-            np.tanh(n[t], out=n[t])
-            np.subtract(hp, n[t], out=h[t])
-            h[t] *= z[t]
-            h[t] += n[t]                            # n + z (h - n) = (1 - z) n + z h
-            hp = h[t]
-        cache = dict(x=x, h0=h0, a=a, hn=hn, h=h)
-        u = lambda v: _unbatch(v, batched)  # noqa: E731
-        return GRUTrace(x=u(x), h0=_unbatch(h0, batched, 0), r=u(r), z=u(z), n=u(n), hn=u(hn),
-                        h=u(h), batched=batched, cache=cache)
+        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; step t writes row t+1
+        u[:T, :, :D] = x
+        u[:, :, D] = 1.0
+        u[0, :, D + 1:] = h0
+        a = np.empty((T, B, 5 * H), self.dtype)          # (T, B, 5H) [r, z, W_in x + b_in, hn, n]
+        half = np.broadcast_to(self._half, (B, 2 * H)).copy()  # (B, 2H): same-shape operands are faster
+        mm = np.dot if B == 1 else np.matmul
+        W, tanh, multiply, plus, minus = self._W, np.tanh, np.multiply, np.add, np.subtract
+        r, z, xn, hn, n = (a[:, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
+        hprev, h = u[:T, :, D + 1:], u[1:, :, D + 1:]    # (T, B, H) views
+        for ut, pre, rz, zt, rt, xnt, hnt, nt, hp, ht in zip(
+                u[:T], a[:, :, :4 * H], a[:, :, :2 * H], z, r, xn, hn, n, hprev, h):
+            mm(ut, W, out=pre)
+            tanh(rz, out=rz)
+            multiply(rz, half, out=rz)
+            plus(rz, half, out=rz)
+            multiply(rt, hnt, out=nt)
+            plus(nt, xnt, out=nt)
+            tanh(nt, out=nt)
+            minus(hp, nt, out=ht)
+            multiply(ht, zt, out=ht)
+            plus(ht, nt, out=ht)                        # n + z (h - n) = (1 - z) n + z h
+        cache = dict(x=x, h0=h0, r=r, z=z, n=n, hn=hn, h=h, hprev=hprev)
+        un = lambda v: _unbatch(v, batched)  # noqa: E731
+        return GRUTrace(x=un(x), h0=_unbatch(h0, batched, 0), r=un(r), z=un(z), n=un(n), hn=un(hn),
+                        h=un(h), batched=batched, cache=cache)
 
     def _bptt(self, cache: dict, dh: np.ndarray):
         """Backward from dh (T, K, H). Returns dX, dHH (T, K, 3H), dL/dh_t (T, K, H), dL/dh0."""
         T, K, H = dh.shape
-        r, z, n = np.split(cache["a"], 3, axis=-1)
-        hn = cache["hn"]
-        hprev = _previous(cache["h0"], cache["h"])
+        r, z, n, hn, hprev = (cache[k] for k in ("r", "z", "n", "hn", "hprev"))  # (T, B, H)
         kn = (1.0 - z) * (1.0 - n * n)              # (T, B, H) dh_t/d(n pre-activation)
         kz = (hprev - n) * z * (1.0 - z)            # (T, B, H) dh_t/d(z pre-activation)
         kr = hn * r * (1.0 - r)                     # (T, B, H) d(n pre)/d(r pre)
-        dX = np.empty((T, K, 3 * H), self.dtype)    # (T, K, 3H) dL/d(W_ih x + b_ih)
-        dHH = np.empty((T, K, 3 * H), self.dtype)   # (T, K, 3H) dL/d(W_hh h + b_hh)
-        dr, dzg, dn = np.split(dX, 3, axis=-1)
-        dHr, dHz, dHn = np.split(dHH, 3, axis=-1)
+        # row t of q: [e_t, dL/d(W_hh h + b_hh) at step t], where e_t = dh[t-1] + z_t dL/dh_t is the part
+        # of dL/dh_{t-1} that does not pass through W_hh; row t + 1 @ _Wb = dL/dh_t
+        q = np.empty((T + 1, K, 4 * H), self.dtype)  # (T+1, K, 4H)
+        q[1:, :, :H] = dh
+        q[0, :, :H] = 0.0
+        q[T, :, H:] = 0.0
+        dn = np.empty((T, K, H), self.dtype)        # (T, K, H) dL/d(n pre-activation)
+        zdh = np.empty((K, H), self.dtype)          # (K, H) scratch: z_t dL/dh_t
         dh_tot = np.empty((T, K, H), self.dtype)
-        dhn = np.zeros((K, H), self.dtype)
-        for t in range(T - 1, -1, -1):
-            dht = dh_tot[t]
-            np.add(dh[t], dhn, out=dht)
-            np.multiply(dht, kn[t], out=dn[t])
-            np.multiply(dht, kz[t], out=dzg[t])
-            np.multiply(dn[t], kr[t], out=dr[t])
-            np.multiply(dn[t], r[t], out=dHn[t])
-            dHr[t], dHz[t] = dr[t], dzg[t]
-            dhn = dht * z[t] + dHH[t] @ self.weight_hh
-        return dX, dHH, dh_tot, dhn
+        mm = np.dot if K == 1 else np.matmul
+        W, multiply, plus = self._Wb, np.multiply, np.add
+        e, dr, dzg, dHn = (q[:T, :, k * H:(k + 1) * H] for k in range(4))  # (T, K, H) views
+        back = slice(None, None, -1)
+        for qn, dht, et, drt, dzt, dHnt, dnt, knt, kzt, krt, rt, zt in zip(
+                q[:0:-1], dh_tot[back], e[back], dr[back], dzg[back], dHn[back], dn[back],
+                kn[back], kz[back], kr[back], r[back], z[back]):
+            mm(qn, W, out=dht)                      # e_{t+1} + dHH_{t+1} W_hh
+            multiply(dht, knt, out=dnt)
+            multiply(dht, kzt, out=dzt)
+            multiply(dnt, krt, out=drt)
+            multiply(dnt, rt, out=dHnt)
+            multiply(dht, zt, out=zdh)
+            plus(et, zdh, out=et)
+        dHH = q[:T, :, H:]                                            # (T, K, 3H) r, z, n
+        dX = np.concatenate([q[:T, :, H:3 * H], dn], axis=-1)         # (T, K, 3H) r, z, n
+        return dX, dHH, dh_tot, mm(q[0], W)
 
     def backward(self, tr: GRUTrace, dh) -> Grads:
         """Exact BPTT. dh = dL/dh_t for every step, shaped like tr.h."""
         dX, dHH, _, dh0 = self._bptt(tr.cache, self._dh(tr, dh))
-        hprev = _previous(tr.cache["h0"], tr.cache["h"])
-        return self._grads(dX, dHH, tr.cache["x"], hprev, tr.batched, dh0)
+        return self._grads(dX, dHH, tr.cache["x"], tr.cache["hprev"], tr.batched, dh0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,26 +472,32 @@ class RNN(_Cell):
     kind, n_gates, gate_names = "rnn", 1, ()
 
     def _prepare(self):
-        self._Wx = np.ascontiguousarray(self.weight_ih.T)  # (D, H)
-        self._Wh = np.ascontiguousarray(self.weight_hh.T)  # (H, H)
-        self._b = self.bias_ih + self.bias_hh              # (H,)
+        H = self.hidden_size
+        # one product a step: [x_t, 1, h_{t-1}] @ _W = a_t
+        self._W = np.ascontiguousarray(np.vstack(
+            [self.weight_ih.T, (self.bias_ih + self.bias_hh)[None], self.weight_hh.T]))  # (D+1+H, H)
+        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (2H, H)
 
     def forward(self, x, h0=None) -> RNNTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0 (H,) or (B, H), zeros by default."""
         x, batched = _input(x, self.input_size, self.dtype)
-        T, B, _ = x.shape
+        T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        a = x @ self._Wx + self._b                  # (T, B, H) pre-activations, input part
-        h = np.empty((T, B, H), self.dtype)         # (T, B, H)
-        hp = h0
-        for t in range(T):
-            a[t] += hp @ self._Wh
-            np.tanh(a[t], out=h[t])
-            hp = h[t]
-        cache = dict(x=x, h0=h0, h=h)
-        u = lambda v: _unbatch(v, batched)  # noqa: E731
-        return RNNTrace(x=u(x), h0=_unbatch(h0, batched, 0), a=u(a), h=u(h), batched=batched,
+        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; step t writes row t+1
+        u[:T, :, :D] = x
+        u[:, :, D] = 1.0
+        u[0, :, D + 1:] = h0
+        a = np.empty((T, B, H), self.dtype)             # (T, B, H) pre-activations
+        h = u[1:, :, D + 1:]                            # (T, B, H) view
+        mm = np.dot if B == 1 else np.matmul
+        W, tanh = self._W, np.tanh
+        for ut, at, ht in zip(u[:T], a, h):
+            mm(ut, W, out=at)
+            tanh(at, out=ht)
+        cache = dict(x=x, h0=h0, h=h, hprev=u[:T, :, D + 1:])
+        un = lambda v: _unbatch(v, batched)  # noqa: E731
+        return RNNTrace(x=un(x), h0=_unbatch(h0, batched, 0), a=un(a), h=un(h), batched=batched,
                         cache=cache)
 
     def _bptt(self, cache: dict, dh: np.ndarray):
@@ -466,20 +505,24 @@ class RNN(_Cell):
         T, K, H = dh.shape
         h = cache["h"]
         d = 1.0 - h * h                             # (T, B, H) tanh'
-        da = np.empty((T, K, H), self.dtype)        # (T, K, H) dL/da_t
+        q = np.empty((T + 1, K, 2 * H), self.dtype)  # (T+1, K, 2H) row t + 1: [dh[t], da_{t+1}]
+        q[1:, :, :H] = dh
+        q[0, :, :H] = 0.0
+        q[T, :, H:] = 0.0
+        da = q[:T, :, H:]                           # (T, K, H) dL/da_t, a view
         dh_tot = np.empty((T, K, H), self.dtype)
-        dhn = np.zeros((K, H), self.dtype)
-        for t in range(T - 1, -1, -1):
-            np.add(dh[t], dhn, out=dh_tot[t])
-            np.multiply(dh_tot[t], d[t], out=da[t])
-            dhn = da[t] @ self.weight_hh
-        return da, dh_tot, dhn
+        mm = np.dot if K == 1 else np.matmul
+        W, multiply = self._Wb, np.multiply
+        back = slice(None, None, -1)
+        for qn, dht, dat, dt in zip(q[:0:-1], dh_tot[back], da[back], d[back]):
+            mm(qn, W, out=dht)                      # dh[t] + da_{t+1} W_hh
+            multiply(dht, dt, out=dat)
+        return da, dh_tot, mm(q[0], W)
 
     def backward(self, tr: RNNTrace, dh) -> Grads:
         """Exact BPTT. dh = dL/dh_t for every step, shaped like tr.h."""
         da, _, dh0 = self._bptt(tr.cache, self._dh(tr, dh))
-        hprev = _previous(tr.cache["h0"], tr.cache["h"])
-        return self._grads(da, da, tr.cache["x"], hprev, tr.batched, dh0)
+        return self._grads(da, da, tr.cache["x"], tr.cache["hprev"], tr.batched, dh0)
 
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
