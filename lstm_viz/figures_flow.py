@@ -17,7 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 # Okabe-Ito colours, safe for colour-blind readers; one per model, the same on every figure
-COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73", "your model": "#CC79A7", "the preset": "#CC79A7"}
+COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73",
+          "your model": "#CC79A7", "the preset": "#CC79A7"}
 EXTRA_COLORS = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
 MAX_FRAMES = 60          # animation frames, whatever the sequence length
 FLOOR = -30              # log10 ratios below this are drawn at this colour
@@ -34,7 +35,8 @@ def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log_y: bool = 
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
                       margin=dict(l=60, r=20, t=80, b=50), height=420)
     if log_y:
-        fig.update_yaxes(type="log", exponentformat="power", showgrid=True, gridcolor="rgba(128,128,128,0.25)")
+        fig.update_yaxes(type="log", exponentformat="power", showgrid=True,
+                         gridcolor="rgba(128,128,128,0.25)")
     fig.update_xaxes(showgrid=True, gridcolor="rgba(128,128,128,0.25)")
     return fig
 
@@ -62,7 +64,8 @@ def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True)
             # an exploding bound (sigma_max > 1) would squash every curve; draw it while it is in view
             shown = np.where(b <= max(top, 1.0) * 1e3, b, np.nan)
             fig.add_trace(go.Scatter(
-                x=flow.steps_back, y=_positive(shown), mode="lines", name=f"bound σ_max^k, σ_max = {flow.sigma_max:.3f}",
+                x=flow.steps_back, y=_positive(shown), mode="lines",
+                name=f"bound σ_max^k, σ_max = {flow.sigma_max:.3f}",
                 line=dict(color=model_color(label, n), width=1.5, dash="dash"), hovertemplate="%{y:.3g}"))
     what = "||dh_T/dh_t|| (largest singular value)" if jacobian else "||dL/dh_t||"
     return _layout(fig, f"Gradient left k steps back: {what}", "steps back from the last step (k)", what)
@@ -75,8 +78,10 @@ def cell_split(flow, label: str = "LSTM") -> go.Figure:
                          f"{flow.kind.upper()}'s.")
     color = model_color(label)
     fig = go.Figure()
+    # the total is drawn as a broad pale band: where one part carries nearly all of it, that part's
+    # line runs inside the band instead of hiding it
     fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.grad_c), name="||dL/dc_t|| total",
-                             mode="lines", line=dict(color=color, width=2.5), hovertemplate="%{y:.3g}"))
+                             mode="lines", line=dict(color=color, width=7), opacity=0.35, hovertemplate="%{y:.3g}"))
     fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.cell_path), name="cell path: dL/dc_T × ∏ f",
                              mode="lines", line=dict(color="#009E73", width=2), hovertemplate="%{y:.3g}"))
     fig.add_trace(go.Scatter(x=flow.steps_back, y=_positive(flow.hidden_path), name="entered through h",

@@ -1,7 +1,7 @@
 """Figures of training: loss curves against the chance baseline, and the lag sweep.
 
-    loss_curves   training loss per Adam step (a trailing mean of 20 batches) and test loss at evaluation steps (markers), one
-                  colour per model, log y, the chance-level loss as a dashed line
+    loss_curves   training loss per Adam step (a trailing mean of 20 batches) and test loss at
+                  evaluation steps (markers), one colour per model, log y, the chance-level loss as a dashed line
     lag_sweep     test error (or accuracy) at the end of training against the task's lag, per model:
                   where a line leaves the baseline is the longest lag that model learned
 Data in, go.Figure out: no streamlit here.

@@ -51,7 +51,8 @@ def retention_sentence(flows: dict, k: int) -> str:
     r = [flows[name].retained(k) for name in labels]
     first = f"{_the(labels[0])}'s gradient ||dL/dh|| is {sci(r[0])} of its value at the last step"
     rest = [f"{_the(name)} keeps {sci(v)}" for name, v in zip(labels[1:], r[1:])]
-    tail = "" if not rest else "; " + (rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1])
+    joined = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1] if rest else ""
+    tail = "; " + joined if rest else ""
     step_word = "step" if k == 1 else "steps"
     return f"After {k} {step_word} back, {first}{tail}."
 
@@ -68,14 +69,14 @@ def clip_sentence(flows: dict) -> str:
 
 
 def forget_sentence(forget_bias: float, flow=None, steps: int = 50) -> str:
-    """The forget-gate product over `steps` steps: sigmoid(b)^steps, and from the actual gates if flow is an LSTM's.
+    """The forget-gate product over `steps` steps: sigmoid(b)^steps, and from the actual gates of an LSTM flow.
 
     'With forget bias 1, a forget gate at rest is sigmoid(1) = 0.73, and 0.73^50 = 1.6e-7: ...'
     """
     s = sigmoid(forget_bias)
     rest = s ** steps
-    out = (f"With forget bias {forget_bias:g}, a forget gate with nothing else pushing it is sigmoid({forget_bias:g}) = "
-           f"{sci(s)}, and {sci(s)}^{steps} = {sci(rest)}: that is the share of the cell-state gradient the "
+    out = (f"With forget bias {forget_bias:g}, a forget gate with nothing else pushing it is "
+           f"sigmoid({forget_bias:g}) = {sci(s)}, and {sci(s)}^{steps} = {sci(rest)}: that is the share of the cell-state gradient the "
            f"carousel carries through {steps} such steps.")
     if flow is not None and flow.forget_product_mean is not None and flow.kind == "lstm":
         n = int(min(steps, len(flow.forget_product_mean) - 1))
@@ -84,9 +85,9 @@ def forget_sentence(forget_bias: float, flow=None, steps: int = 50) -> str:
             out += (f" In this LSTM the actual forget gates of the last {n} steps multiply to {sci(actual)} "
                     "(mean over units).")
             if actual < 1e-3:
-                out += (" So the carousel carries almost nothing that far: the cell line has no weight matrix, "
-                        "but each step still multiplies the gradient by f, and this LSTM forgets too; a larger "
-                        "forget bias keeps the gates open.")
+                out += (" So the carousel carries almost nothing that far: the cell line has no weight "
+                        "matrix, but each step still multiplies the gradient by f, and this LSTM forgets too; "
+                        "a larger forget bias keeps the gates open.")
     return out
 
 
@@ -98,8 +99,9 @@ def pascanu_sentence(flow, k: int) -> str:
     actual = float(flow.jac_spec[k])
     head = f"The RNN's W_hh has largest singular value {s:.3f}"
     if s < 1:
-        return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as {s:.3f}^k "
-                f"(Pascanu et al. 2013): after {k} steps ||dh_T/dh_t|| <= {sci(s ** k)}; it is {sci(actual)}.")
+        return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as "
+                f"{s:.3f}^k (Pascanu et al. 2013): after {k} steps ||dh_T/dh_t|| <= {sci(s ** k)}; "
+                f"it is {sci(actual)}.")
     return (f"{head}, above 1, so the bound {s:.3f}^k grows and explosion is possible (Pascanu et al. 2013); "
             f"tanh' < 1 usually still wins: after {k} steps ||dh_T/dh_t|| is {sci(actual)}.")
 
@@ -110,9 +112,9 @@ def cell_path_sentence(flow, k: int) -> str:
     k = int(min(max(k, 0), T - 1))
     total, cell, hidden = float(flow.grad_c[k]), float(flow.cell_path[k]), float(flow.hidden_path[k])
     fp = float(flow.forget_product_mean[k])
-    return (f"{k} steps back the LSTM's cell-state gradient ||dL/dc|| is {sci(total)}: the part that rode the "
-            f"cell line straight from the last step (scaled only by the forget gates, whose product there averages "
-            f"{sci(fp)}) has norm {sci(cell)}, the part that entered through the hidden state on the way "
+    return (f"{k} steps back the LSTM's cell-state gradient ||dL/dc|| is {sci(total)}: the part that rode "
+            f"the cell line straight from the last step (scaled only by the forget gates, whose product there "
+            f"averages {sci(fp)}) has norm {sci(cell)}, the part that entered through the hidden state on the way "
             f"{sci(hidden)}.")
 
 
@@ -134,12 +136,13 @@ def result_sentence(label: str, task_kind: str, test_loss: float, test_acc: floa
 
 
 def lag_sentence(results: dict, baseline: float, task_kind: str) -> str:
-    """Per model, the longest lag it learned: test MSE below half the baseline, or accuracy above halfway to 1."""
+    """Per model, the longest lag it learned: test MSE below half the baseline, or accuracy past halfway to 1."""
     parts = []
     for label, rows in results.items():
         good = [lag for lag, err in rows if _solved(err, baseline, task_kind)]
         longest = max(good) if good else None
-        parts.append(f"{_the(label)} learned up to lag {longest}" if longest else f"{_the(label)} learned no lag tried")
+        parts.append(f"{_the(label)} learned up to lag {longest}" if longest
+                     else f"{_the(label)} learned no lag tried")
     rule = ("test MSE below half the guess-the-mean baseline" if task_kind == "regression"
             else "test accuracy more than halfway from chance to 100%")
     text = "; ".join(parts) + f" (learned: {rule})."
