@@ -50,7 +50,7 @@ def home() -> None:
     for file, blurb in NEXT.items():
         if file in nav_pages:
             page = nav_pages[file]
-            st.page_link(page, label=f"{page.title}: {blurb}", icon=page.icon, query_params=c.query())
+            st.page_link(page, label=f"{page.title}: {blurb}", icon=page.icon)   # the sidebar's URL goes along
 
 
 st.set_page_config(page_title="lstm-viz: inside an LSTM", page_icon=":material/memory:", layout="wide")
