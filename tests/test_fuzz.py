@@ -1,14 +1,15 @@
 """Property tests over every entry point a visitor reaches: whatever comes in ends in a valid run or in
 a ValueError of one sentence; no other exception escapes and nothing warns.
 
-The quick suite runs a few hundred generated cases per surface; `python -m pytest -m slow` runs
-10,000 per surface (the same checks, `SLOW` settings).
+The quick suite runs a few hundred generated cases per surface (20 for links: each is a full script
+run); `python -m pytest -m slow` runs 10,000 per surface (the same checks, `SLOW` settings).
 """
 from __future__ import annotations
 
 import io
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from lstm_viz import LSTM, read_weights
 from lstm_viz.limits import MAX_ABS_INPUT, MAX_INPUT_SIZE, MAX_STEPS
 from lstm_viz.sequences import MAX_TEXT_CHARS, parse_sequence
 
+ROOT = Path(__file__).resolve().parents[1]
 QUICK = settings(max_examples=150, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SLOW = settings(max_examples=10_000, deadline=None, database=None,
@@ -243,3 +245,85 @@ _OPEN = pytest.mark.xfail(reason="lstm_viz/weights.py _read_npz lets this librar
                                   else k for k in sorted(FOUND)])
 def test_fuzz_findings(case):
     check_weights(FOUND[case]())
+
+
+# ---------------------------------------------------------------------------------------------
+# links: every query parameter, through the real entry point (app.py in AppTest)
+
+_QP_NUMBERS = st.one_of(
+    st.integers(-10, 200).map(str), st.integers().map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.floats(-5, 10).map(lambda v: f"{v:.2f}"),
+    st.sampled_from(["", " ", "1e1", "+5", "-0", "0x10", "1_0", "８", "1.5", "2147483648", "1e400", "None", "[1]"]),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+)
+_QP = {
+    "hidden_size": _QP_NUMBERS, "seed": _QP_NUMBERS, "forget_bias": _QP_NUMBERS, "weight_scale": _QP_NUMBERS,
+    "step": _QP_NUMBERS, "unit": _QP_NUMBERS, "layer": _QP_NUMBERS,
+    "text_mode": st.one_of(st.sampled_from(["true", "false", "TRUE", "1", "yes", ""]), st.text(max_size=6)),
+    "weights": st.one_of(st.sampled_from(["random", "custom", "../weights", "lstm_latch"]), st.text(max_size=12)),
+    "ready": st.one_of(st.sampled_from(["step", "sentence", "own", "nope"]), st.text(max_size=12)),
+    "sequence": st.one_of(number_texts(), st.text(st.characters(exclude_categories=["Cs"]), max_size=120)),
+}
+# widget key -> (kind, lo, hi); hi None = depends on the run (steps, units)
+_BOUNDS = {"hidden_size": ("number_input", 1, 128), "seed": ("number_input", 0, 2**31 - 1),
+           "forget_bias": ("slider", -3.0, 6.0), "weight_scale": ("slider", 0.1, 8.0), "unit": ("number_input", 0, None),
+           "step": ("slider", 0, None)}
+query_sets = st.dictionaries(st.sampled_from(sorted(_QP)), st.none(), min_size=1, max_size=5).flatmap(
+    lambda keys: st.fixed_dictionaries({k: _QP[k] for k in keys}))
+
+
+def _widget(at, kind, key):
+    found = [w for w in getattr(at, kind) if w.key == key]
+    return found[0].value if found else None
+
+
+def _as_number(raw: str):
+    try:
+        v = float(raw)
+    except ValueError:
+        return None
+    return v if np.isfinite(v) else None
+
+
+def check_link(params: dict) -> None:
+    """A link with any parameters opens without an exception, with every control inside its range, and a
+    parameter the view does not honour is named in a warning (or the sequence in an error)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params = dict(params)
+    at.switch_page("pages/your_model.py")       # the cheapest page: what is tested is the shared sidebar
+    at.run()
+    assert not at.exception, (params, [e.value for e in at.exception])
+    notes = " ".join(str(w.value) for w in [*at.warning, *at.error, *at.info])
+    for key, (kind, lo, hi) in _BOUNDS.items():
+        value = _widget(at, kind, key)
+        if value is None:
+            continue                               # e.g. no step slider for a one-step sequence
+        assert lo <= value and (hi is None or value <= hi), (params, key, value)
+        if key in params:
+            asked = _as_number(params[key])
+            if asked is None or asked != value:
+                assert key in notes, f"link {key}={params[key]!r} shows {value} without saying so: {notes!r}"
+    if "sequence" in params:
+        try:
+            parse_sequence(params["sequence"], str(params.get("text_mode", "")).lower() == "true")
+        except ValueError:
+            assert at.error, f"the unreadable sequence {params['sequence']!r} got no error element"
+
+
+LINKS_QUICK = settings(QUICK, max_examples=20)   # each case is a full script run
+
+
+@given(params=query_sets)
+@LINKS_QUICK
+def test_links(params):
+    check_link(params)
+
+
+@pytest.mark.slow
+@given(params=query_sets)
+@SLOW
+def test_links_10k(params):
+    """10,000 full script runs, about 0.15 s each on a quiet machine: the longest of the slow tests."""
+    check_link(params)

@@ -1,0 +1,255 @@
+"""Load test: 20 visitors at once, each a Playwright browser context, driving the real server on loopback.
+
+    python scripts/load_test.py                         # 20 sessions for 60 s, then a report
+    python scripts/load_test.py --sessions 5 --seconds 15 --json out.json
+
+Starts `streamlit run app.py` on a free 127.0.0.1 port (never another host), opens one headless
+Chromium (Debian's, $CHROMIUM or /usr/bin/chromium) with one context per visitor, and has every visitor
+repeat random interactions until the time is up: type a new sequence, change the hidden size, the seed
+or the weight scale, step through the cell, switch pages, toggle the gradient page's models, or run a
+tiny training (10 steps). Bounded: at most --max-interactions in all, 30 s per interaction, and the
+whole run stops --seconds after the last visitor has loaded.
+
+Reports errors (an exception shown on a page, a JavaScript error, a lost connection, a timed-out
+interaction or a traceback in the server log; target 0), the latency of interactions (from the click or
+key press until the script run it caused has finished; target p95 < 500 ms) and the server's peak
+resident memory (VmHWM; target < 1 GB). Exit status 1 when a target is missed. The browser shares the
+machine's cores with the server, so on a small machine the latency includes the browsers' own work.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from e2e.harness import CHROMIUM_FLAGS, IDLE, RUN_COUNTER, Server, browser_missing, chromium_path  # noqa: E402
+
+PAGES = ["", "cell", "gates", "gradients", "train"]
+NAV = {"": "Home", "cell": "The cell step by step", "gates": "Gates over time", "gradients": "Vanishing gradients",
+       "train": "Train them yourself"}
+ACTION_TIMEOUT_MS = 30_000
+
+
+class Stats:
+    def __init__(self):
+        self.latencies: list[tuple[str, float]] = []   # (action, seconds)
+        self.loads: list[float] = []                   # first page loads, seconds
+        self.errors: list[str] = []
+        self.interactions = 0
+
+
+async def _runs(page) -> int:
+    return await page.evaluate("window.__runs || 0")
+
+
+async def _wait_run(page, before: int) -> None:
+    await page.wait_for_function(f"(window.__runs || 0) > {before}", timeout=ACTION_TIMEOUT_MS)
+    await page.wait_for_selector(IDLE, timeout=ACTION_TIMEOUT_MS)
+
+
+async def _rerun(page, act) -> None:
+    """Do something that reruns the script and wait until that run has finished."""
+    before = await _runs(page)
+    await act()
+    await _wait_run(page, before)
+
+
+def _sequence(rng: random.Random) -> str:
+    n = rng.randint(2, 60)
+    if rng.random() < 0.2:
+        return " ".join(f"{rng.uniform(-2, 2):.2f} {rng.choice([0, 1])};" for _ in range(n)).rstrip(";")
+    return ", ".join(f"{rng.uniform(-3, 3):.2f}" for _ in range(n))
+
+
+async def _where(page) -> str:
+    return page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if "/" in page.url[8:] else ""
+
+
+async def act_sequence(page, rng):
+    box = page.locator(".st-key-sequence textarea")
+    await box.fill(_sequence(rng))
+    await _rerun(page, lambda: box.press("Control+Enter"))
+
+
+async def act_number(page, rng, key: str, lo: int, hi: int):
+    box = page.locator(f".st-key-{key} input")
+    now = await box.input_value()
+    value = rng.choice([v for v in range(lo, hi + 1) if str(v) != now])   # an unchanged value reruns nothing
+    await box.fill(str(value))
+    await _rerun(page, lambda: box.press("Enter"))
+
+
+async def act_slider(page, rng, key: str):
+    thumb = page.locator(f".st-key-{key} input[type='range']").first
+    value, lo, hi = [float(await thumb.get_attribute(a)) for a in ("value", "min", "max")]
+    press = "ArrowLeft" if value >= hi else "ArrowRight" if value <= lo else rng.choice(["ArrowLeft", "ArrowRight"])
+    await thumb.focus()
+    await _rerun(page, lambda: thumb.press(press))
+
+
+async def act_page(page, rng):
+    here = await _where(page)
+    target = rng.choice([p for p in PAGES if p != here and not (p == "" and here == "")])
+    link = page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=NAV[target], exact=True)
+    await _rerun(page, link.click)
+
+
+async def act_page_specific(page, rng):
+    here = await _where(page)
+    if here == "cell":
+        button = page.locator(".st-key-_step_next button")
+        if await button.is_enabled():
+            return await _rerun(page, button.click)
+        return await act_slider(page, rng, "step")
+    if here == "gradients":
+        return await act_slider(page, rng, "grad_length")
+    if here == "gates":
+        return await act_number(page, rng, "unit", 0, 3)
+    if here == "train":
+        for key in ("train_steps", "train_seconds", "train_length"):   # the smallest budget: 10 steps, 1 s
+            thumb = page.locator(f".st-key-{key} input[type='range']").first
+            if await thumb.get_attribute("value") != await thumb.get_attribute("min"):
+                await thumb.focus()
+                await _rerun(page, lambda: thumb.press("Home"))
+        return await _rerun(page, page.locator(".st-key-train_go button").click)
+    return await act_sequence(page, rng)
+
+
+ACTIONS = [  # (name, weight, coroutine)
+    ("sequence", 3, act_sequence),
+    ("hidden_size", 2, lambda p, r: act_number(p, r, "hidden_size", 1, 32)),
+    ("seed", 2, lambda p, r: act_number(p, r, "seed", 0, 1000)),
+    ("weight_scale", 2, lambda p, r: act_slider(p, r, "weight_scale")),
+    ("page", 3, act_page),
+    ("page control", 3, act_page_specific),
+]
+
+
+async def visitor(n: int, browser, url: str, stats: Stats, start_at: asyncio.Event, stop_at: list,
+                  max_interactions: int) -> None:
+    rng = random.Random(n)
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    await ctx.add_init_script(RUN_COUNTER)
+    page = await ctx.new_page()
+    page.on("pageerror", lambda e: stats.errors.append(f"visitor {n}: JavaScript error {e}"))
+    try:
+        t = time.perf_counter()
+        await page.goto(f"{url}/{PAGES[n % len(PAGES)]}", timeout=60_000)
+        await page.wait_for_function("(window.__runs || 0) > 0", timeout=60_000)
+        await page.wait_for_selector(IDLE, timeout=60_000)
+        stats.loads.append(time.perf_counter() - t)
+        await start_at.wait()
+        while time.monotonic() < stop_at[0] and stats.interactions < max_interactions:
+            stats.interactions += 1
+            name, _, action = rng.choices(ACTIONS, weights=[w for _, w, _ in ACTIONS])[0]
+            t = time.perf_counter()
+            try:
+                await action(page, rng)
+            except Exception as e:  # noqa: BLE001  any failure of an interaction is an error of the run
+                stats.errors.append(f"visitor {n}: {name} on /{await _where(page)} failed: {str(e).splitlines()[0]}")
+                await page.goto(f"{url}/{rng.choice(PAGES)}", timeout=60_000)
+                continue
+            stats.latencies.append((name, time.perf_counter() - t))
+            shown = page.locator('[data-testid="stException"]')
+            if await shown.count():
+                stats.errors.append(f"visitor {n}: exception on /{await _where(page)} after {name}: "
+                                    f"{(await shown.first.inner_text())[:200]}")
+    except Exception as e:  # noqa: BLE001
+        stats.errors.append(f"visitor {n}: could not load the app: {str(e).splitlines()[0]}")
+    finally:
+        await ctx.close()
+
+
+async def _sample_rss(server: Server, out: list, done: asyncio.Event) -> None:
+    while not done.is_set():
+        try:
+            out.append(server.rss())
+        except (OSError, RuntimeError):
+            pass
+        await asyncio.sleep(0.25)
+
+
+async def drive(server: Server, sessions: int, seconds: float, max_interactions: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    stats, rss, done, start_at = Stats(), [], asyncio.Event(), asyncio.Event()
+    stop_at = [float("inf")]
+    sampler = asyncio.create_task(_sample_rss(server, rss, done))
+    rest = server.rss()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
+        tasks = [asyncio.create_task(visitor(n, browser, server.url, stats, start_at, stop_at, max_interactions))
+                 for n in range(sessions)]
+        while len(stats.loads) + sum(1 for e in stats.errors if "could not load" in e) < sessions:
+            await asyncio.sleep(0.1)
+        stop_at[0] = time.monotonic() + seconds
+        t0 = time.monotonic()
+        start_at.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 120)
+        elapsed = time.monotonic() - t0
+        await browser.close()
+    done.set()
+    await sampler
+    lat = sorted(s for _, s in stats.latencies)
+    q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
+    per_action = {}
+    for name, s in stats.latencies:
+        per_action.setdefault(name, []).append(s)
+    return dict(
+        sessions=sessions, seconds=round(elapsed, 1), interactions=len(lat), errors=stats.errors,
+        p50_ms=round(1000 * q[49], 1), p95_ms=round(1000 * q[94], 1), max_ms=round(1000 * max(lat, default=0), 1),
+        per_action_p50_ms={k: round(1000 * statistics.median(v), 1) for k, v in sorted(per_action.items())},
+        first_load_p50_s=round(statistics.median(stats.loads), 2) if stats.loads else None,
+        rss_rest_mb=round(rest / 2**20, 1), rss_peak_mb=round(max([server.peak_rss(), *rss]) / 2**20, 1),
+    )
+
+
+def run(sessions: int = 20, seconds: float = 60.0, max_interactions: int = 6000, log_path=None) -> dict:
+    """Start the server, drive it, stop it; the report as a dict (errors include server-log tracebacks)."""
+    why = browser_missing()
+    if why:
+        raise RuntimeError(f"The load test needs a browser: {why}.")
+    with Server(log_path=log_path) as server:
+        report = asyncio.run(drive(server, sessions, seconds, max_interactions))
+        report["rss_peak_mb"] = max(report["rss_peak_mb"], round(server.peak_rss() / 2**20, 1))
+    log = server.log_path.read_text(errors="replace")
+    if "Traceback" in log:
+        report["errors"].append(f"the server logged {log.count('Traceback')} traceback(s); see {server.log_path}")
+    report["server_log"] = str(server.log_path)
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--max-interactions", type=int, default=6000)
+    ap.add_argument("--json", help="also write the report to this file")
+    args = ap.parse_args(argv)
+    r = run(args.sessions, args.seconds, args.max_interactions)
+    ok = {"errors": not r["errors"], "p95": r["p95_ms"] < 500, "rss": r["rss_peak_mb"] < 1024}
+    print(f"{r['sessions']} sessions for {r['seconds']} s: {r['interactions']} interactions, "
+          f"{len(r['errors'])} errors (target 0) {'PASS' if ok['errors'] else 'FAIL'}")
+    print(f"interaction latency: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms (target < 500) "
+          f"{'PASS' if ok['p95'] else 'FAIL'}, max {r['max_ms']:.0f} ms")
+    print("  p50 per action: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["per_action_p50_ms"].items()))
+    print(f"first page load p50: {r['first_load_p50_s']} s (all {r['sessions']} visitors at once)")
+    print(f"server memory: {r['rss_rest_mb']:.0f} MB at rest, peak {r['rss_peak_mb']:.0f} MB (target < 1024) "
+          f"{'PASS' if ok['rss'] else 'FAIL'}")
+    for e in r["errors"][:20]:
+        print("  error:", e)
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=1))
+    return 0 if all(ok.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
