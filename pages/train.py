@@ -23,8 +23,10 @@ length = left.slider("Sequence length T (the lag to bridge)", info.min_length, 2
 labels = left.multiselect("Models", list(ui.APP2_MODELS), default=["RNN", "LSTM"], key="train_models")
 hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden")
 seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed")
-steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 1500, step=10, key="train_steps")
-seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 10, key="train_seconds")
+steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 600, step=10, key="train_steps",
+                     help="Seeded: the same steps give the same model on any machine; only the time differs.")
+seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 30, key="train_seconds",
+                       help="A cap on wall-clock time; training stops at whichever budget runs out first.")
 
 if sweep:
     st.caption(f"The sweep trains every model at T = {', '.join(map(str, ui.SWEEP_LENGTHS))}, each run with the "
