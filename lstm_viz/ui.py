@@ -437,6 +437,7 @@ def _share_link(c: Controls, where) -> None:
 # Session-state keys of this section start with "app2_"; nothing here is shared between sessions.
 
 import io as _io  # noqa: E402
+from dataclasses import replace as _replace  # noqa: E402
 import pandas as _pd  # noqa: E402
 
 from . import reading as _reading  # noqa: E402
@@ -460,7 +461,7 @@ def probe_sequence(length: int, input_size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(int(length), int(input_size)))
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner="Running the backward passes ...")
+@st.cache_data(max_entries=12, ttl=1800, show_spinner="Running the backward passes ...")
 def gradient_flows(labels: tuple, x: np.ndarray, hidden_size: int, seed: int, forget_bias: float,
                    weight_scale: float, clip: float | None) -> dict:
     """label ('RNN', 'LSTM', 'GRU') -> Flow of a fresh random model with these settings reading x (T, D)."""
@@ -468,17 +469,22 @@ def gradient_flows(labels: tuple, x: np.ndarray, hidden_size: int, seed: int, fo
     for label in labels:
         model = _CELLS[label.lower()].random(x.shape[1], hidden_size, seed=seed, forget_bias=forget_bias,
                                              weight_scale=weight_scale)
-        out[label] = _gradient_flow(model, x, seed=seed, clip=clip)
+        out[label] = _lean(_gradient_flow(model, x, seed=seed, clip=clip))
     return out
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _lean(flow):
+    """The flow without its forward trace (about 9 MB at T=500, H=128, D=64), which no page draws."""
+    return _replace(flow, trace=None)
+
+
+@st.cache_data(max_entries=8, ttl=1800, show_spinner=False)
 def _chosen_flow(model_key: tuple, x_key: tuple, layer: int, clip: float | None, _model, _x: np.ndarray):
     layers = getattr(_model, "layers", None) or [_model]
     x = _x
     for below in layers[:layer]:            # a stack's layer k reads the hidden states of layer k-1
         x = below.forward(x).h
-    return _gradient_flow(layers[layer], x, clip=clip)
+    return _lean(_gradient_flow(layers[layer], x, clip=clip))
 
 
 def chosen_model_input_size(c: Controls) -> int | None:
