@@ -110,7 +110,9 @@ def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None)
         cell_path = np.linalg.norm(carried, axis=-1)
         hidden_path = np.linalg.norm(dc - carried, axis=-1)
     if model.kind == "rnn":
-        bound = sigma_max ** np.arange(T, dtype=np.float64)
+        # sigma_max ** k, held at the largest float where it would overflow (sigma 9, k 499 is 1e476)
+        with np.errstate(over="ignore"):
+            bound = np.minimum(sigma_max ** np.arange(T, dtype=np.float64), np.finfo(np.float64).max)
 
     scale = 1.0 if clip is None or grad_h.max() <= clip else float(clip / grad_h.max())
     sc = (lambda a: None if a is None else a * scale)  # noqa: E731
