@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import tokenize
 import zipfile
 from dataclasses import dataclass
 
@@ -118,8 +119,8 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise ValueError(not_npz) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        raise ValueError(not_npz) from None     # NotImplementedError: a zip version zipfile cannot read
     if not infos or len(infos) > MAX_MEMBERS or any(not i.filename.endswith(".npy") or i.is_dir() for i in infos):
         raise ValueError(f"The file is not an .npz archive of weights: it must hold only .npy arrays (as "
                          f"numpy.savez writes), at most {MAX_MEMBERS} of them.")
@@ -144,6 +145,8 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
         except ValueError as e:
             if str(e).startswith("Array '"):
                 raise
+            raise ValueError(f"Array '{key}' in the file is not a readable .npy array.") from None
+        except (SyntaxError, tokenize.TokenError):   # numpy parses the .npy header as a Python literal
             raise ValueError(f"Array '{key}' in the file is not a readable .npy array.") from None
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
             raise ValueError(f"Array '{key}' in the file is damaged or uses an unsupported compression.") from None
