@@ -258,15 +258,36 @@ def _float_param(raw, lo: float, hi: float) -> bool:
 
 
 def _url_problems(checks: dict) -> list[str]:
-    """Names and accepted values of URL parameters that cannot be used; Streamlit resets those widgets."""
-    out = []
+    """Names and accepted values of URL parameters that cannot be used; their widgets start at defaults."""
+    out, bad = [], []
     for key, (ok, accepted) in checks.items():
         if key in st.query_params:
             raw = st.query_params.get_all(key)
             if len(raw) != 1 or not ok(raw[0]):
                 shown = ", ".join(raw)[:30]
                 out.append(f"{key}={shown!r} ({accepted})")
+                bad.append(key)
+    _drop_from_url(bad)
     return out
+
+
+def _drop_from_url(keys: list[str]) -> None:
+    """Forget refused URL values before their widgets read them, and take them out of the address bar.
+
+    Streamlit resets most bad values itself, but a number input seeded with 'inf' or '1e400' raises
+    OverflowError inside Streamlit 1.67 (its URL seeding catches only ValueError and TypeError), so
+    the values are dropped first. Internal API: if it moves, the widgets still see the values, as before.
+    """
+    if not keys:
+        return
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        with get_script_run_ctx().session_state.query_params() as qp:
+            for key in keys:
+                qp._initial_query_params.pop(key, None)
+                qp.remove_param(key)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _on_ready() -> None:

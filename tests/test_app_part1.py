@@ -235,3 +235,12 @@ def test_other_cells_and_stacks_on_both_pages(kind):
     at.switch_page("pages/gates.py").run()
     _ok(at)
     assert len(_figures(at)) >= 2
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "9" * 400])
+def test_a_link_with_non_finite_numbers_opens_with_defaults(value):
+    # Streamlit 1.67's own URL seeding raises OverflowError for 'inf' in a number input
+    at = _app("cell", dict(hidden_size=value, seed=value, unit=value, forget_bias=value, weight_scale=value,
+                           step=value))
+    c = _controls(at)
+    assert (c.hidden_size, c.seed, c.unit, c.forget_bias, c.weight_scale, c.step) == (8, 0, 0, 1.0, 1.0, 0)
