@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+_CHUNK = 8192  # elements per (steps, B, H) block of backward's local derivatives: fits in L2 cache
+_FOLD = 1 << 16  # K * H * H up to which backward adds dh[t] inside its product (a saved call beats the flops)
+
 LSTM_GATES = ("i", "f", "g", "o")  # PyTorch's order; the one place it is written down
 GRU_GATES = ("r", "z", "n")
 
@@ -321,12 +324,8 @@ class LSTM(_Cell):
         dL/dh0, dL/dc0 (K, H).
         """
         T, K, H = dh.shape
+        B = cache["h"].shape[1]
         i, f, g, o, cp, tc = (cache[k] for k in ("i", "f", "g", "o", "cprev", "tc"))  # (T, B, H)
-        odc = o * (1.0 - tc * tc)                      # (T, B, H) dh_t/dc_t through tanh(c_t)
-        ko = tc * o * (1.0 - o)                        # (T, B, H) dh_t/dz_o
-        ki = g * i * (1.0 - i)                         # (T, B, H) dc_t/dz_i
-        kf = cp * f * (1.0 - f)                        # (T, B, H) dc_t/dz_f
-        kg = i * (1.0 - g * g)                         # (T, B, H) dc_t/dz_g
         # row t + 1 of z is what dL/dh_t is made of: [dh[t], dz_{t+1}]; row 0 gives dL/dh0
         z = np.empty((T + 1, K, 5 * H), self.dtype)    # (T+1, K, 5H)
         z[1:, :, :H] = dh
@@ -336,21 +335,50 @@ class LSTM(_Cell):
         dc_tot = np.empty((T, K, H), self.dtype)       # (T, K, H) dL/dc_t
         fdc = np.empty((T + 1, K, H), self.dtype)      # (T+1, K, H) row t: dL/dc_t * f_t, the carousel
         fdc[T] = 0.0
-        mm = np.dot if K == 1 else np.matmul
-        W, multiply, plus = self._Wb, np.multiply, np.add
         di, df, dg, do = (z[:T, :, k * H:(k + 1) * H] for k in range(1, 5))  # (T, K, H) views
+        # The local derivatives are computed for a chunk of steps at a time, small enough to stay in
+        # cache when B * H is large, and the whole sequence in one chunk when it is small.
+        n = min(T, max(1, _CHUNK // (B * H)))
+        kbuf = np.empty((5, n, B, H), self.dtype)      # (5, n, B, H) one chunk's odc, ko, ki, kf, kg
+        mm = np.dot if K == 1 else np.matmul
+        W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
+        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
         back = slice(None, None, -1)
-        for zn, dht, dct, fdn, fdt, dit, dft, dgt, dot, odct, kot, ft, kit, kft, kgt in zip(
-                z[:0:-1], dh_tot[back], dc_tot[back], fdc[:0:-1], fdc[T - 1::-1], di[back], df[back],
-                dg[back], do[back], odc[back], ko[back], f[back], ki[back], kf[back], kg[back]):
-            mm(zn, W, out=dht)                         # dh[t] + dz_{t+1} W_hh
-            multiply(dht, kot, out=dot)
-            multiply(dht, odct, out=dct)
-            plus(dct, fdn, out=dct)                    # + dL/dc_{t+1} f_{t+1}
-            multiply(dct, ft, out=fdt)
-            multiply(dct, kit, out=dit)
-            multiply(dct, kft, out=dft)
-            multiply(dct, kgt, out=dgt)
+        for e in range(T, 0, -n):
+            s = max(0, e - n)
+            odc, ko, ki, kf, kg = kbuf[:, :e - s]      # (L, B, H) each
+            ch = slice(s, e)
+            multiply(tc[ch], tc[ch], out=odc)
+            minus(1.0, odc, out=odc)
+            multiply(odc, o[ch], out=odc)              # dh_t/dc_t = o (1 - tanh^2 c) through tanh(c_t)
+            minus(1.0, o[ch], out=ko)
+            multiply(ko, o[ch], out=ko)
+            multiply(ko, tc[ch], out=ko)               # dh_t/dz_o = tanh(c) o (1 - o)
+            minus(1.0, i[ch], out=ki)
+            multiply(ki, i[ch], out=ki)
+            multiply(ki, g[ch], out=ki)                # dc_t/dz_i = g i (1 - i)
+            minus(1.0, f[ch], out=kf)
+            multiply(kf, f[ch], out=kf)
+            multiply(kf, cp[ch], out=kf)               # dc_t/dz_f = c_{t-1} f (1 - f)
+            multiply(g[ch], g[ch], out=kg)
+            minus(1.0, kg, out=kg)
+            multiply(kg, i[ch], out=kg)                # dc_t/dz_g = i (1 - g^2)
+            for zn, dht, dct, fdn, fdt, dit, dft, dgt, dot, odct, kot, ft, kit, kft, kgt in zip(
+                    z[e:s:-1], dh_tot[ch][back], dc_tot[ch][back], fdc[e:s:-1], fdc[ch][back], di[ch][back],
+                    df[ch][back], dg[ch][back], do[ch][back], odc[back], ko[back], f[ch][back], ki[back],
+                    kf[back], kg[back]):
+                if fold:
+                    mm(zn, W, out=dht)                 # dh[t] + dz_{t+1} W_hh
+                else:
+                    mm(zn[:, H:], Whh, out=dht)
+                    plus(dht, zn[:, :H], out=dht)
+                multiply(dht, kot, out=dot)
+                multiply(dht, odct, out=dct)
+                plus(dct, fdn, out=dct)                # + dL/dc_{t+1} f_{t+1}
+                multiply(dct, ft, out=fdt)
+                multiply(dct, kit, out=dit)
+                multiply(dct, kft, out=dft)
+                multiply(dct, kgt, out=dgt)
         return z[:T, :, H:], dh_tot, dc_tot, mm(z[0], W), fdc[0]
 
     def backward(self, tr: LSTMTrace, dh) -> Grads:
@@ -425,10 +453,8 @@ class GRU(_Cell):
     def _bptt(self, cache: dict, dh: np.ndarray):
         """Backward from dh (T, K, H). Returns dX, dHH (T, K, 3H), dL/dh_t (T, K, H), dL/dh0."""
         T, K, H = dh.shape
+        B = cache["h"].shape[1]
         r, z, n, hn, hprev = (cache[k] for k in ("r", "z", "n", "hn", "hprev"))  # (T, B, H)
-        kn = (1.0 - z) * (1.0 - n * n)              # (T, B, H) dh_t/d(n pre-activation)
-        kz = (hprev - n) * z * (1.0 - z)            # (T, B, H) dh_t/d(z pre-activation)
-        kr = hn * r * (1.0 - r)                     # (T, B, H) d(n pre)/d(r pre)
         # row t of q: [e_t, dL/d(W_hh h + b_hh) at step t], where e_t = dh[t-1] + z_t dL/dh_t is the part
         # of dL/dh_{t-1} that does not pass through W_hh; row t + 1 @ _Wb = dL/dh_t
         q = np.empty((T + 1, K, 4 * H), self.dtype)  # (T+1, K, 4H)
@@ -438,20 +464,41 @@ class GRU(_Cell):
         dn = np.empty((T, K, H), self.dtype)        # (T, K, H) dL/d(n pre-activation)
         zdh = np.empty((K, H), self.dtype)          # (K, H) scratch: z_t dL/dh_t
         dh_tot = np.empty((T, K, H), self.dtype)
-        mm = np.dot if K == 1 else np.matmul
-        W, multiply, plus = self._Wb, np.multiply, np.add
         e, dr, dzg, dHn = (q[:T, :, k * H:(k + 1) * H] for k in range(4))  # (T, K, H) views
+        nc = min(T, max(1, _CHUNK // (B * H)))      # steps per chunk of local derivatives (see LSTM)
+        kbuf = np.empty((3, nc, B, H), self.dtype)  # (3, nc, B, H) kn, kz, kr
+        mm = np.dot if K == 1 else np.matmul
+        W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
+        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
         back = slice(None, None, -1)
-        for qn, dht, et, drt, dzt, dHnt, dnt, knt, kzt, krt, rt, zt in zip(
-                q[:0:-1], dh_tot[back], e[back], dr[back], dzg[back], dHn[back], dn[back],
-                kn[back], kz[back], kr[back], r[back], z[back]):
-            mm(qn, W, out=dht)                      # e_{t+1} + dHH_{t+1} W_hh
-            multiply(dht, knt, out=dnt)
-            multiply(dht, kzt, out=dzt)
-            multiply(dnt, krt, out=drt)
-            multiply(dnt, rt, out=dHnt)
-            multiply(dht, zt, out=zdh)
-            plus(et, zdh, out=et)
+        for end in range(T, 0, -nc):
+            s = max(0, end - nc)
+            kn, kz, kr = kbuf[:, :end - s]          # (L, B, H) each
+            ch = slice(s, end)
+            multiply(n[ch], n[ch], out=kn)
+            minus(1.0, kn, out=kn)
+            minus(1.0, z[ch], out=kz)
+            multiply(kn, kz, out=kn)                # dh_t/d(n pre) = (1 - z) (1 - n^2)
+            multiply(kz, z[ch], out=kz)
+            minus(hprev[ch], n[ch], out=kr)
+            multiply(kz, kr, out=kz)                # dh_t/d(z pre) = (h_{t-1} - n) z (1 - z)
+            minus(1.0, r[ch], out=kr)
+            multiply(kr, r[ch], out=kr)
+            multiply(kr, hn[ch], out=kr)            # d(n pre)/d(r pre) = hn r (1 - r)
+            for qn, dht, et, drt, dzt, dHnt, dnt, knt, kzt, krt, rt, zt in zip(
+                    q[end:s:-1], dh_tot[ch][back], e[ch][back], dr[ch][back], dzg[ch][back], dHn[ch][back],
+                    dn[ch][back], kn[back], kz[back], kr[back], r[ch][back], z[ch][back]):
+                if fold:
+                    mm(qn, W, out=dht)              # e_{t+1} + dHH_{t+1} W_hh
+                else:
+                    mm(qn[:, H:], Whh, out=dht)
+                    plus(dht, qn[:, :H], out=dht)
+                multiply(dht, knt, out=dnt)
+                multiply(dht, kzt, out=dzt)
+                multiply(dnt, krt, out=drt)
+                multiply(dnt, rt, out=dHnt)
+                multiply(dht, zt, out=zdh)
+                plus(et, zdh, out=et)
         dHH = q[:T, :, H:]                                            # (T, K, 3H) r, z, n
         dX = np.concatenate([q[:T, :, H:3 * H], dn], axis=-1)         # (T, K, 3H) r, z, n
         return dX, dHH, dh_tot, mm(q[0], W)
@@ -503,20 +550,32 @@ class RNN(_Cell):
     def _bptt(self, cache: dict, dh: np.ndarray):
         """Backward from dh (T, K, H). Returns da (T, K, H), dL/dh_t (T, K, H), dL/dh0."""
         T, K, H = dh.shape
-        h = cache["h"]
-        d = 1.0 - h * h                             # (T, B, H) tanh'
+        h = cache["h"]                              # (T, B, H)
+        B = h.shape[1]
         q = np.empty((T + 1, K, 2 * H), self.dtype)  # (T+1, K, 2H) row t + 1: [dh[t], da_{t+1}]
         q[1:, :, :H] = dh
         q[0, :, :H] = 0.0
         q[T, :, H:] = 0.0
         da = q[:T, :, H:]                           # (T, K, H) dL/da_t, a view
         dh_tot = np.empty((T, K, H), self.dtype)
+        nc = min(T, max(1, _CHUNK // (B * H)))      # steps per chunk of local derivatives (see LSTM)
+        dbuf = np.empty((nc, B, H), self.dtype)     # (nc, B, H) tanh' = 1 - h^2
         mm = np.dot if K == 1 else np.matmul
-        W, multiply = self._Wb, np.multiply
+        W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
+        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
         back = slice(None, None, -1)
-        for qn, dht, dat, dt in zip(q[:0:-1], dh_tot[back], da[back], d[back]):
-            mm(qn, W, out=dht)                      # dh[t] + da_{t+1} W_hh
-            multiply(dht, dt, out=dat)
+        for end in range(T, 0, -nc):
+            s = max(0, end - nc)
+            d, ch = dbuf[:end - s], slice(s, end)
+            multiply(h[ch], h[ch], out=d)
+            minus(1.0, d, out=d)
+            for qn, dht, dat, dt in zip(q[end:s:-1], dh_tot[ch][back], da[ch][back], d[back]):
+                if fold:
+                    mm(qn, W, out=dht)              # dh[t] + da_{t+1} W_hh
+                else:
+                    mm(qn[:, H:], Whh, out=dht)
+                    plus(dht, qn[:, :H], out=dht)
+                multiply(dht, dt, out=dat)
         return da, dh_tot, mm(q[0], W)
 
     def backward(self, tr: RNNTrace, dh) -> Grads:

@@ -100,3 +100,24 @@ def test_fixture_is_what_the_script_describes(golden):
     # the gates are neither all saturated nor all linear, so gate-order slips would show
     tr = _layer(LSTM, golden, "lstm").forward(golden["lstm/x"], golden["lstm/h0"][0], golden["lstm/c0"][0])
     assert 0.01 < tr.f.min() and tr.f.max() < 0.99 and np.ptp(tr.f) > 0.5
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("chunk,fold", [(1, 0), (7, 1 << 16), (10, 0), (23, 1 << 16), (10 ** 6, 0)])
+def test_backward_in_chunks_matches_pytorch(golden, case, chunk, fold, monkeypatch):
+    """Backward computes its local derivatives a chunk of steps at a time (sized for the cache), and
+    adds dh[t] inside its recurrent product only when the step is small. Any chunk size, including
+    ones that do not divide T = 7, and either way of adding must give PyTorch's gradients."""
+    from lstm_viz import cells
+    monkeypatch.setattr(cells, "_CHUNK", chunk)   # elements per chunk: B * H = 10, so 1 to 3 steps, or all
+    monkeypatch.setattr(cells, "_FOLD", fold)
+    g = {k.split("/", 1)[1]: v for k, v in golden.items() if k.startswith(case + "/")}
+    m = _layer(CASES[case], golden, case)
+    tr = _run(m, g["x"], g["h0"][0], g["c0"][0] if case == "lstm" else None)
+    gr = m.backward(tr, g["dh"])
+    for p in PARAMS:
+        np.testing.assert_allclose(getattr(gr, p), g[f"grad/{p}_l0"], **TOL, err_msg=p)
+    np.testing.assert_allclose(gr.x, g["grad/x"], **TOL)
+    np.testing.assert_allclose(gr.h0, g["grad/h0"][0], **TOL)
+    if case == "lstm":
+        np.testing.assert_allclose(gr.c0, g["grad/c0"][0], **TOL)
