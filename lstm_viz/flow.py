@@ -37,8 +37,8 @@ class Flow:
     steps_back: np.ndarray          # (T,) k = 0 .. T-1
     grad_h: np.ndarray              # (T,) ||dL/dh_t||
     grad_c: np.ndarray | None       # (T,) ||dL/dc_t||, LSTM only
-    jac_fro: np.ndarray             # (T,) ||dh_T/dh_t|| Frobenius
-    jac_spec: np.ndarray            # (T,) ||dh_T/dh_t|| largest singular value
+    jac_fro: np.ndarray | None      # (T,) ||dh_T/dh_t|| Frobenius (None when jacobian=False)
+    jac_spec: np.ndarray | None     # (T,) ||dh_T/dh_t|| largest singular value
     forget_product: np.ndarray | None  # (T, H) prod of f (LSTM) or z (GRU) over steps t+1..T
     forget_product_mean: np.ndarray | None  # (T,) its mean over units
     cell_path: np.ndarray | None    # (T,) ||dL/dc_T * prod f||, LSTM only
@@ -59,12 +59,14 @@ def unit_projection(hidden_size: int, seed: int = 0) -> np.ndarray:
     return u / np.linalg.norm(u)
 
 
-def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None) -> Flow:
+def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None, jacobian: bool = True) -> Flow:
     """Gradient flow for a single-layer LSTM, GRU or RNN on one sequence x (T, D) or (T,) for D = 1.
 
     dh_T (H,) is dL/dh_T (default: unit_projection(H, seed)). clip, if given, rescales every
     reported norm so the largest ||dL/dh_t|| is at most clip, as norm clipping would: it caps an
     explosion but cannot bring back a gradient that has vanished (the ratios stay the same).
+    jacobian=False skips the H extra directions and the norms of dh_T/dh_t: at T = 500, H = 128 they
+    cost seconds, the rest milliseconds.
     """
     if getattr(model, "layers", None) is not None:
         raise ValueError("Gradient flow takes one layer; pass stack.layers[k] for the layer you want.")
@@ -80,21 +82,24 @@ def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None)
     if clip is not None and not clip > 0:
         raise ValueError("clip must be a positive number, or None for no clipping.")
 
-    dh = np.zeros((T, H + 1, H), model.dtype)                    # (T, K, H)
+    K = H + 1 if jacobian else 1
+    dh = np.zeros((T, K, H), model.dtype)                         # (T, K, H)
     dh[-1, 0] = u
-    dh[-1, 1:] = np.eye(H, dtype=model.dtype)
+    dh[-1, 1:] = np.eye(H, dtype=model.dtype)[:K - 1]
     out = model._bptt(tr.cache, dh)
     dh_tot = out[2] if model.kind == "gru" else out[1]           # (T, K, H) dL/dh_t per direction
     back = slice(None, None, -1)                                  # t -> k = T-1-t
-    J = dh_tot[back, 1:]                                          # (T, H, H) rows of dh_T/dh_t
     grad_h = np.linalg.norm(dh_tot[back, 0], axis=-1)             # (T,)
-    jac_fro = np.linalg.norm(J, axis=(1, 2))                      # (T,)
-    # ||J_t||_2 = sqrt of the largest eigenvalue of J_t J_t^T: a symmetric eigensolve is several times
-    # faster than an SVD at T = 500, H = 128; J_t is scaled to unit Frobenius norm first so a vanished
-    # Jacobian (1e-200) does not underflow when squared
-    Jn = J / np.where(jac_fro > 0, jac_fro, 1.0)[:, None, None]   # (T, H, H)
-    top = np.linalg.eigvalsh(Jn @ Jn.transpose(0, 2, 1))[:, -1]    # (T,)
-    jac_spec = jac_fro * np.sqrt(np.clip(top, 0.0, 1.0))          # (T,)
+    jac_fro = jac_spec = None
+    if jacobian:
+        J = dh_tot[back, 1:]                                      # (T, H, H) rows of dh_T/dh_t
+        jac_fro = np.linalg.norm(J, axis=(1, 2))                  # (T,)
+        # ||J_t||_2 = sqrt of the largest eigenvalue of J_t J_t^T: a symmetric eigensolve is several
+        # times faster than an SVD at T = 500, H = 128; J_t is scaled to unit Frobenius norm first so a
+        # vanished Jacobian (1e-200) does not underflow when squared
+        Jn = J / np.where(jac_fro > 0, jac_fro, 1.0)[:, None, None]  # (T, H, H)
+        top = np.linalg.eigvalsh(Jn @ Jn.transpose(0, 2, 1))[:, -1]   # (T,)
+        jac_spec = jac_fro * np.sqrt(np.clip(top, 0.0, 1.0))         # (T,)
     sigma_max = float(np.linalg.svd(model.weight_hh, compute_uv=False)[0])
 
     grad_c = cell_path = hidden_path = fp = fp_mean = bound = None

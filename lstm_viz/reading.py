@@ -96,14 +96,17 @@ def pascanu_sentence(flow, k: int) -> str:
     s = flow.sigma_max
     T = len(flow.grad_h)
     k = int(min(max(k, 1), T - 1)) if T > 1 else 0
-    actual = float(flow.jac_spec[k])
+    # without the Jacobian, ||dL/dh_t|| = ||u^T dh_T/dh_t|| for a unit u obeys the same bound
+    jac = flow.jac_spec is not None
+    actual = float(flow.jac_spec[k] if jac else flow.grad_h[k] / flow.clip_scale)
+    what = "||dh_T/dh_t||" if jac else "||dL/dh_t||"
     head = f"The RNN's W_hh has largest singular value {s:.3f}"
     if s < 1:
         return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as "
-                f"{s:.3f}^k (Pascanu et al. 2013): after {k} steps ||dh_T/dh_t|| <= {sci(s ** k)}; "
+                f"{s:.3f}^k (Pascanu et al. 2013): after {k} steps {what} <= {sci(s ** k)}; "
                 f"it is {sci(actual)}.")
     return (f"{head}, above 1, so the bound {s:.3f}^k grows and explosion is possible (Pascanu et al. 2013); "
-            f"tanh' < 1 usually still wins: after {k} steps ||dh_T/dh_t|| is {sci(actual)}.")
+            f"tanh' < 1 usually still wins: after {k} steps {what} is {sci(actual)}.")
 
 
 def cell_path_sentence(flow, k: int) -> str:

@@ -484,13 +484,13 @@ def probe_sequence(length: int, input_size: int, seed: int) -> np.ndarray:
 
 @st.cache_data(max_entries=12, ttl=1800, show_spinner="Running the backward passes ...")
 def gradient_flows(labels: tuple, x: np.ndarray, hidden_size: int, seed: int, forget_bias: float,
-                   weight_scale: float, clip: float | None) -> dict:
+                   weight_scale: float, clip: float | None, jacobian: bool = False) -> dict:
     """label ('RNN', 'LSTM', 'GRU') -> Flow of a fresh random model with these settings reading x (T, D)."""
     out = {}
     for label in labels:
         model = _CELLS[label.lower()].random(x.shape[1], hidden_size, seed=seed, forget_bias=forget_bias,
                                              weight_scale=weight_scale)
-        out[label] = _lean(_gradient_flow(model, x, seed=seed, clip=clip))
+        out[label] = _lean(_gradient_flow(model, x, seed=seed, clip=clip, jacobian=jacobian))
     return out
 
 
@@ -500,12 +500,13 @@ def _lean(flow):
 
 
 @st.cache_data(max_entries=8, ttl=1800, show_spinner=False)
-def _chosen_flow(model_key: tuple, x_key: tuple, layer: int, clip: float | None, _model, _x: np.ndarray):
+def _chosen_flow(model_key: tuple, x_key: tuple, layer: int, clip: float | None, jacobian: bool, _model,
+                 _x: np.ndarray):
     layers = getattr(_model, "layers", None) or [_model]
     x = _x
     for below in layers[:layer]:            # a stack's layer k reads the hidden states of layer k-1
         x = below.forward(x).h
-    return _lean(_gradient_flow(layers[layer], x, clip=clip))
+    return _lean(_gradient_flow(layers[layer], x, clip=clip, jacobian=jacobian))
 
 
 def chosen_model_input_size(c: Controls) -> int | None:
@@ -518,7 +519,7 @@ def chosen_model_input_size(c: Controls) -> int | None:
     return PRESETS[c.weights].input_size
 
 
-def chosen_model_flow(c: Controls, x: np.ndarray, clip: float | None):
+def chosen_model_flow(c: Controls, x: np.ndarray, clip: float | None, jacobian: bool = False):
     """(label, Flow) of the sidebar's preset or custom model (its selected layer) on x, or None.
 
     Raises ValueError in one sentence when x does not have the model's input size.
@@ -533,7 +534,7 @@ def chosen_model_flow(c: Controls, x: np.ndarray, clip: float | None):
     if x.shape[1] != model.input_size:
         raise ValueError(f"it reads {model.input_size} numbers per step and this sequence has {x.shape[1]}.")
     layer = int(min(c.layer, getattr(model, "num_layers", 1) - 1))
-    return label, _chosen_flow(key, (x.shape, x.tobytes()), layer, clip, model, x)
+    return label, _chosen_flow(key, (x.shape, x.tobytes()), layer, clip, jacobian, model, x)
 
 
 def chosen_model_name(c: Controls) -> str:

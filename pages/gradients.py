@@ -28,9 +28,9 @@ clip = right.number_input("Clipping threshold (||dL/dh_T|| is 1)", 0.001, 1000.0
 clip_at = clip if clip_on else None
 x = c.sequence.values if source == "the sidebar's sequence" else ui.probe_sequence(
     length, ui.chosen_model_input_size(c) or 1, c.seed)
-flows = ui.gradient_flows(tuple(labels), x, c.hidden_size, c.seed, c.forget_bias, c.weight_scale, clip_at)
+flows = ui.gradient_flows(tuple(labels), x, c.hidden_size, c.seed, c.forget_bias, c.weight_scale, clip_at, jacobian)
 try:
-    chosen = ui.chosen_model_flow(c, x, clip_at)
+    chosen = ui.chosen_model_flow(c, x, clip_at, jacobian)
 except ValueError as e:
     chosen = None
     st.info(f"The sidebar's model ({ui.chosen_model_name(c)}) is left out: {e}")

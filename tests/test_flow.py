@@ -67,6 +67,19 @@ def test_batched_jacobian_equals_separate_suffix_runs(kind):
     assert flow.retained(0) == 1.0
 
 
+@pytest.mark.parametrize("cls", [LSTM, GRU, RNN])
+def test_without_the_jacobian_every_other_number_is_the_same(cls):
+    m = cls.random(2, 5, seed=3)
+    x = np.random.default_rng(4).normal(size=(30, 2))
+    full, lean = gradient_flow(m, x), gradient_flow(m, x, jacobian=False)
+    assert lean.jac_fro is None and lean.jac_spec is None
+    for name in ("grad_h", "grad_c", "cell_path", "hidden_path", "forget_product", "pascanu_bound"):
+        a, b = getattr(full, name), getattr(lean, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-300, err_msg=name)
+
+
 def test_given_dh_T_is_used_and_is_linear():
     model = LSTM.random(1, 4, seed=0)
     x = np.linspace(-1, 1, 9)
