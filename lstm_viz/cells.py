@@ -213,11 +213,12 @@ class _Cell:
         # 2-D products: a (T, B, .) @ (., .) matmul would run T small products instead of one
         dXf = dX.reshape(-1, GH)                                 # (T*B, GH)
         dHf = dXf if dHH is dX else dHH.reshape(-1, GH)          # (T*B, GH)
+        bias_ih = dXf.sum(0)                                     # (GH,)
         return Grads(
             weight_ih=dXf.T @ x.reshape(-1, D),
             weight_hh=dHf.T @ hprev.reshape(-1, H),
-            bias_ih=dXf.sum(0),
-            bias_hh=dXf.sum(0) if dHf is dXf else dHf.sum(0),
+            bias_ih=bias_ih,
+            bias_hh=bias_ih.copy() if dHf is dXf else dHf.sum(0),
             x=_unbatch((dXf @ self.weight_ih).reshape(T, B, D), batched),
             h0=_unbatch(dh0, batched, 0),
             c0=None if dc0 is None else _unbatch(dc0, batched, 0),
