@@ -1,15 +1,16 @@
 """How fast the trainer runs and what the default recipe learns in the app's budget.
 
-    python benchmarks/bench_train.py              # about 4 minutes on 2 cores
-    python benchmarks/bench_train.py --repeats 1  # quicker, no medians
+    python benchmarks/bench_train.py              # about 25 minutes on 2 cores
+    python benchmarks/bench_train.py --repeats 1  # about 8 minutes, no medians
 
 Prints Markdown tables:
   1. Adam steps per second for LSTM, GRU and RNN at the default size (adding, T=50, batch 64, H=16);
   2. the issue's check: seconds and steps until an LSTM with the default recipe reaches test MSE < 0.01
      on the adding problem at T=50 (budget 10 s), one row per seed and the median;
   3. final test MSE after the same 10 s budget for LSTM, GRU and RNN at T = 50, 100, 200 (median over seeds),
-     and the LSTM's time to MSE < 0.01 where it got there;
-  4. the lag sweep the training page runs by default.
+     and the time to MSE < 0.01 where a run got there;
+  4. the same for LSTM and RNN at T = 100 and 200 under the app's largest budget (3,000 steps, 60 s);
+  5. the lag sweep the training page runs by default.
 Times are wall-clock on whatever else the machine is doing; the load average is printed first.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS  # noqa: E402
 from lstm_viz.train import TrainConfig, lag_sweep, train  # noqa: E402
 
 TARGET = 0.01
@@ -38,10 +40,11 @@ def steps_per_second(kind: str, steps: int = 200) -> float:
     return (p.step - 10) / (time.perf_counter() - t0)
 
 
-def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 10.0):
-    """(seconds, steps) to test MSE < TARGET or None, and the final test MSE, under the time budget."""
+def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 10.0, stop: bool = False):
+    """(seconds, steps) to test MSE < TARGET or None, the final test MSE and the steps taken; stop: at TARGET."""
     hit, last = None, None
-    for p in train(kind=kind, length=length, seed=seed, max_seconds=seconds, max_steps=3000, eval_every=25):
+    for p in train(kind=kind, length=length, seed=seed, max_seconds=seconds, max_steps=MAX_TRAIN_STEPS, eval_every=25,
+                   target=TARGET if stop else None):
         if p.test_loss is not None:
             last = p
             if hit is None and p.test_loss < TARGET:
@@ -56,7 +59,8 @@ def main() -> None:
     args = ap.parse_args()
     seeds = range(args.repeats)
     cfg = TrainConfig()
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; default recipe: lr {cfg.lr}, "
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}; default recipe: lr {cfg.lr}, "
           f"clip {cfg.clip}, forget bias {cfg.forget_bias}, batch {cfg.batch_size}, H {cfg.hidden_size}\n")
 
     print("| model | Adam steps/s (adding, T=50, B=64, H=16; median of 3) |\n| --- | --- |")
@@ -86,11 +90,23 @@ def main() -> None:
             print(f"| {kind.upper()} | {T} | {np.median([r[1] for r in runs]):.4f} | "
                   f"{np.median([r[2] for r in runs]):.0f} | {when} |", flush=True)
 
-    print("\n| lag sweep (first_symbol, default budget) | T | test accuracy | steps | seconds |\n| --- | --- | --- | --- | --- |")
+    print(f"\n| model | T | app's largest budget ({MAX_TRAIN_STEPS} steps, {MAX_TRAIN_SECONDS} s), stopping at "
+          f"MSE < {TARGET}: last test MSE (median) | steps | reached MSE < {TARGET} (runs; median seconds, steps) |\n| --- | --- | --- | --- | --- |")
+    for T in (100, 200):
+        for kind in ("lstm", "rnn"):
+            runs = [to_target(s, length=T, kind=kind, seconds=MAX_TRAIN_SECONDS, stop=True) for s in seeds]
+            got = [r[0] for r in runs if r[0]]
+            when = f"{len(got)}/{len(runs)}" + (
+                f"; {np.median([g[0] for g in got]):.1f} s, {np.median([g[1] for g in got]):.0f} steps" if got else "")
+            print(f"| {kind.upper()} | {T} | {np.median([r[1] for r in runs]):.4f} | "
+                  f"{np.median([r[2] for r in runs]):.0f} | {when} |", flush=True)
+
+    print("\n| lag sweep (adding, the training page's default) | T | final test MSE | steps | seconds |\n"
+          "| --- | --- | --- | --- | --- |")
     t0 = time.perf_counter()
     for p in lag_sweep():
-        print(f"| {p.kind.upper()} | {p.length} | {p.test_acc:.0%} | {p.steps} | {p.seconds:.1f} |", flush=True)
-    print(f"\nlag sweep total {time.perf_counter() - t0:.1f} s")
+        print(f"| {p.kind.upper()} | {p.length} | {p.test_loss:.4f} | {p.steps} | {p.seconds:.1f} |", flush=True)
+    print(f"\nlag sweep total {time.perf_counter() - t0:.1f} s (chance: MSE 0.167)")
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def test_lag_sweep_yields_one_point_per_run():
 
 
 @pytest.mark.slow
-def test_default_recipe_learns_the_adding_problem_at_50_steps_within_10_seconds():
+def test_default_recipe_learns_the_adding_problem_at_T50_within_10_seconds():
     """The issue's acceptance check: test MSE < 0.01 within the default 10 s budget."""
     hit = None
     for p in train(target=0.01, eval_every=25):
