@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _CHUNK = 8192  # elements per (steps, B, H) block of backward's local derivatives: fits in L2 cache
-_FOLD = 1 << 16  # K * H * H up to which backward adds dh[t] inside its product (a saved call beats the flops)
+_FOLD = 1 << 16  # 4 K H^2 / G up to which backward adds dh[t] inside its product (a saved call beats the flops)
 
 LSTM_GATES = ("i", "f", "g", "o")  # PyTorch's order; the one place it is written down
 GRU_GATES = ("r", "z", "n")
@@ -343,7 +343,7 @@ class LSTM(_Cell):
         kbuf = np.empty((5, n, B, H), self.dtype)      # (5, n, B, H) one chunk's odc, ko, ki, kf, kg
         mm = np.dot if K == 1 else np.matmul
         W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
-        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
+        fold, Whh = 4 * K * H * H <= _FOLD * self.n_gates, self._Wb[H:]
         back = slice(None, None, -1)
         for e in range(T, 0, -n):
             s = max(0, e - n)
@@ -470,7 +470,7 @@ class GRU(_Cell):
         kbuf = np.empty((3, nc, B, H), self.dtype)  # (3, nc, B, H) kn, kz, kr
         mm = np.dot if K == 1 else np.matmul
         W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
-        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
+        fold, Whh = 4 * K * H * H <= _FOLD * self.n_gates, self._Wb[H:]
         back = slice(None, None, -1)
         for end in range(T, 0, -nc):
             s = max(0, end - nc)
@@ -563,7 +563,7 @@ class RNN(_Cell):
         dbuf = np.empty((nc, B, H), self.dtype)     # (nc, B, H) tanh' = 1 - h^2
         mm = np.dot if K == 1 else np.matmul
         W, multiply, plus, minus = self._Wb, np.multiply, np.add, np.subtract
-        fold, Whh = K * H * H <= _FOLD, self._Wb[H:]
+        fold, Whh = 4 * K * H * H <= _FOLD * self.n_gates, self._Wb[H:]
         back = slice(None, None, -1)
         for end in range(T, 0, -nc):
             s = max(0, end - nc)
