@@ -6,7 +6,7 @@
 Starts `streamlit run app.py` on a free 127.0.0.1 port (never another host), opens one headless
 Chromium (Debian's, $CHROMIUM or /usr/bin/chromium) with one context per visitor, and has every visitor
 repeat random interactions until the time is up: type a new sequence, change the hidden size, the seed
-or the weight scale, step through the cell, switch pages, toggle the gradient page's models, or run a
+the weight scale or the forget bias, step through the cell, switch pages, toggle the gradient page's models, or run a
 tiny training (10 steps). Bounded: at most --max-interactions in all, 30 s per interaction, and the
 whole run stops --seconds after the last visitor has loaded.
 
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e.harness import CHROMIUM_FLAGS, IDLE, RUN_COUNTER, Server, browser_missing, chromium_path  # noqa: E402
+from e2e.harness import CHROMIUM_FLAGS, IDLE, RUN_COUNTER, SETTLE, Server, browser_missing, chromium_path  # noqa: E402
 
 PAGES = ["", "cell", "gates", "gradients", "train"]
 NAV = {"": "Home", "cell": "The cell step by step", "gates": "Gates over time", "gradients": "Vanishing gradients",
@@ -53,6 +53,7 @@ async def _runs(page) -> int:
 async def _wait_run(page, before: int) -> None:
     await page.wait_for_function(f"(window.__runs || 0) > {before}", timeout=ACTION_TIMEOUT_MS)
     await page.wait_for_selector(IDLE, timeout=ACTION_TIMEOUT_MS)
+    await page.evaluate(SETTLE)
 
 
 async def _rerun(page, act) -> None:
@@ -112,7 +113,7 @@ async def act_page_specific(page, rng):
     if here == "gradients":
         return await act_slider(page, rng, "grad_length")
     if here == "gates":
-        return await act_number(page, rng, "unit", 0, 3)
+        return await act_slider(page, rng, "forget_bias")
     if here == "train":
         for key in ("train_steps", "train_seconds", "train_length"):   # the smallest budget: 10 steps, 1 s
             thumb = page.locator(f".st-key-{key} input[type='range']").first

@@ -3,7 +3,7 @@
 `Server` starts `streamlit run app.py` on a free loopback port with its output going to a file, waits for
 /_stcore/health and stops it again; `launch_chromium` starts Debian's Chromium through Playwright (never a
 downloaded browser); `install_run_counter` / `wait_for_run` tell when Streamlit has finished a script run,
-by counting the app's running -> notRunning transitions in the page itself.
+by counting the server's script-finished messages in the page itself.
 """
 from __future__ import annotations
 
@@ -123,20 +123,37 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
 
 
-# Counts finished script runs in the page: Streamlit sets data-test-script-state on the stApp element to
-# "running" while the script runs and back to "notRunning" when it is done.
+# Counts finished script runs in the page by reading Streamlit's own messages: every run ends with a
+# ForwardMsg whose field 6 (script_finished) is set; status 2 means "stopped early for a rerun" and is not
+# counted. The app's DOM cannot tell: a fast run can start and finish within one React render.
 RUN_COUNTER = """
 (() => {
   if (window.__runs !== undefined) return;
   window.__runs = 0;
-  new MutationObserver(ms => {
-    for (const m of ms) {
-      const s = m.target.getAttribute('data-test-script-state');
-      (window.__log = window.__log || []).push([Math.round(performance.now()), m.oldValue, s]);
-      if (s === 'notRunning' && m.oldValue === 'running') window.__runs++;
+  window.__log = [];
+  const finished = (buf) => {            // scan the top-level fields of one ForwardMsg
+    const b = new Uint8Array(buf);
+    let i = 0;
+    const varint = () => { let v = 0, s = 0, c; do { c = b[i++]; v += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80 && i < b.length); return v; };
+    while (i < b.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { const v = varint(); if (field === 6) return v; }
+      else if (wire === 2) { const n = varint(); i += n; }   // not i += varint(): that reads i first
+      else if (wire === 1) { i += 8; } else if (wire === 5) { i += 4; } else { return null; }
     }
-  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                        attributeFilter: ['data-test-script-state']});
+    return null;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => {
+        if (!(ev.data instanceof ArrayBuffer)) return;
+        const status = finished(ev.data);
+        if (status !== null) { window.__log.push([Math.round(performance.now()), status]); if (status !== 2) window.__runs++; }
+      });
+    }
+  };
 })();
 """
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
@@ -150,10 +167,14 @@ def runs(page) -> int:
     return page.evaluate("window.__runs || 0")
 
 
+SETTLE = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"   # let React draw the run
+
+
 def wait_for_run(page, before: int, timeout: float = 30_000) -> None:
-    """Wait until a script run that started after `before` runs were counted has finished."""
+    """Wait until a script run that started after `before` runs were counted has finished and is drawn."""
     page.wait_for_function(f"(window.__runs || 0) > {before}", timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
+    page.evaluate(SETTLE)
 
 
 def goto(page, url: str, timeout: float = 60_000) -> None:
@@ -161,3 +182,4 @@ def goto(page, url: str, timeout: float = 60_000) -> None:
     page.goto(url, timeout=timeout)
     page.wait_for_function("(window.__runs || 0) > 0", timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
+    page.evaluate(SETTLE)
