@@ -144,15 +144,20 @@ RUN_COUNTER = """
     return null;
   };
   const Native = window.WebSocket;
+  window.__sent = 0;                     // when the page last sent the server something (a rerun request)
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
       this.addEventListener('message', (ev) => {
         if (!(ev.data instanceof ArrayBuffer)) return;
         const status = finished(ev.data);
-        if (status !== null) { window.__log.push([Math.round(performance.now()), status]); if (status !== 2) window.__runs++; }
+        if (status === null) return;
+        const now = performance.now();
+        window.__log.push([Math.round(now), status, Math.round(now - window.__sent)]);   // [t, status, server ms]
+        if (status !== 2) window.__runs++;
       });
     }
+    send(data) { window.__sent = performance.now(); return super.send(data); }
   };
 })();
 """
