@@ -408,7 +408,8 @@ def main(opts) -> None:
     torch = None if opts.no_torch else load_torch(opts.threads)
     check_naive_agrees()
     print("# lstm-viz engine benchmark")
-    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}; "
+    no_torch = "left out (--no-torch)" if opts.no_torch else "not installed"
+    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else no_torch}; "
           f"threads {opts.threads} for BLAS and torch; clock: "
           f"{'process CPU time' if opts.clock == 'cpu' else 'wall'}; input size D = "
           f"{opts.input_size or 'H'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -433,7 +434,7 @@ def main(opts) -> None:
     for what, k, limit in (("forward with full trace vs torch forward", "fwd", 0.65),
                            ("forward+backward vs torch autograd", "f+b", 0.2)):
         if f"torch {k}" not in us:
-            print(f"- {what}: SKIP (torch not installed)")
+            print(f"- {what}: SKIP (torch {no_torch})")
             continue
         r = us[f"ours {k}"] / us[f"torch {k}"]
         print(f"- {what}: {r:.2f}x (target <= {limit}x): {'PASS' if r <= limit else 'FAIL'}")
