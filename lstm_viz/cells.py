@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _CHUNK = 8192  # elements per (steps, B, H) block of backward's local derivatives: fits in L2 cache
-_FOLD = 1 << 16  # 4 K H^2 / G up to which backward adds dh[t] inside its product (a saved call beats the flops)
+_FOLD = 1 << 16  # 4 K H^2 / G up to which backward adds dh[t] inside its product (saved call > flops)
 
 LSTM_GATES = ("i", "f", "g", "o")  # PyTorch's order; the one place it is written down
 GRU_GATES = ("r", "z", "n")
@@ -273,7 +273,7 @@ class LSTM(_Cell):
         oifg = np.r_[3 * H:4 * H, 0:3 * H]                                     # (4H,) kernel order
         W = np.vstack([self.weight_ih.T, (self.bias_ih + self.bias_hh)[None], self.weight_hh.T]) * s
         self._W = np.ascontiguousarray(W[:, oifg])                              # (D+1+H, 4H)
-        self._mul = np.r_[np.full(3 * H, 0.5), np.ones(H)].astype(self.dtype)   # tanh(z/2) -> sigmoid: * 0.5 + 0.5
+        self._mul = np.r_[np.full(3 * H, 0.5), np.ones(H)].astype(self.dtype)  # sigmoid = tanh(z/2) * .5 + .5
         self._add = np.r_[np.full(3 * H, 0.5), np.zeros(H)].astype(self.dtype)  # g stays tanh(z)
         # backward reads [dL/dh_t from outside, dz_{t+1}] @ _Wb = dL/dh_t, again one product a step
         self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (5H, H)
@@ -424,7 +424,7 @@ class GRU(_Cell):
         T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; step t writes row t+1
+        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
         u[:T, :, :D] = x
         u[:, :, D] = 1.0
         u[0, :, D + 1:] = h0
@@ -532,7 +532,7 @@ class RNN(_Cell):
         T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; step t writes row t+1
+        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
         u[:T, :, :D] = x
         u[:, :, D] = 1.0
         u[0, :, D + 1:] = h0

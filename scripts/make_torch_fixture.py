@@ -11,7 +11,8 @@ Cases (odd sizes so that transposes and gate-order slips cannot cancel out):
 Every case uses loss = sum(dh * y) with a fixed random dh on every step's output y (T, B, H),
 so autograd's gradients are exactly what our backward(trace, dh) returns.
 
-Keys, flat (loads with allow_pickle=False), every array float64 except the "torch_version" string: "<case>/x", "<case>/h0", "<case>/c0", "<case>/dh",
+Keys, flat (loads with allow_pickle=False), every array float64 except the "torch_version" string:
+"<case>/x", "<case>/h0", "<case>/c0", "<case>/dh",
 "<case>/<state_dict name>", "<case>/y" (every step's top-layer h), "<case>/h_n", "<case>/c_n",
 "<case>/grad/<state_dict name>", "<case>/grad/x", "<case>/grad/h0", "<case>/grad/c0".
 """
@@ -29,7 +30,7 @@ T, B, D, H = 7, 2, 3, 5
 def case(name: str, module: torch.nn.Module, seed: int, arrays: dict) -> None:
     torch.manual_seed(seed)
     module = module.double()
-    with torch.no_grad():  # spread the weights wider than PyTorch's U(-1/sqrt(H), 1/sqrt(H)) so gates saturate a bit
+    with torch.no_grad():  # wider than PyTorch's U(-1/sqrt(H), 1/sqrt(H)), so some gates saturate
         for p in module.parameters():
             p.uniform_(-0.9, 0.9)
     L = module.num_layers
