@@ -2,6 +2,10 @@
 
     python benchmarks/bench_train.py              # about 25 minutes on 2 cores
     python benchmarks/bench_train.py --repeats 1  # about 8 minutes, no medians
+    python benchmarks/bench_train.py --threads 2  # with two BLAS threads, as NumPy does unless told
+
+BLAS threads default to 1: at these sizes (matrices of 16 to 64 rows) OpenBLAS's threads cost more than they
+save, and on a busy 2-core machine they made the LSTM's step 3 to 4 times slower.
 
 Prints Markdown tables:
   1. Adam steps per second for LSTM, GRU and RNN at the default size (adding, T=50, batch 64, H=16);
@@ -21,7 +25,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ARGS.add_argument("--repeats", type=int, default=5, help="seeds per measurement (medians over them)")
+ARGS.add_argument("--seconds", type=float, default=10.0, help="training budget per run")
+ARGS.add_argument("--threads", type=int, default=1, help="BLAS threads, set before NumPy loads (default 1)")
+
+if __name__ == "__main__":
+    OPTS = ARGS.parse_args()
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(OPTS.threads)
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,11 +69,7 @@ def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 
     return hit, last.test_loss, last.step
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5, help="seeds per measurement (medians over them)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="training budget per run")
-    args = ap.parse_args()
+def main(args) -> None:
     seeds = range(args.repeats)
     cfg = TrainConfig()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, OPENBLAS_NUM_THREADS="
@@ -114,4 +124,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(OPTS)
