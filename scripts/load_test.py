@@ -5,7 +5,8 @@
 
 Starts `streamlit run app.py` on a free 127.0.0.1 port (never another host), opens one headless
 Chromium (Debian's, $CHROMIUM or /usr/bin/chromium) with one context per visitor, and has every visitor
-repeat random interactions until the time is up: type a new sequence, change the hidden size, the seed
+arrive (--arrival seconds apart) and repeat random interactions, pausing --think seconds between them
+as a reader does, until the time is up: type a new sequence, change the hidden size, the seed
 the weight scale or the forget bias, step through the cell, switch pages, toggle the gradient page's models, or run a
 tiny training (10 steps). Bounded: at most --max-interactions in all, 30 s per interaction, and the
 whole run stops --seconds after the last visitor has loaded.
@@ -15,7 +16,9 @@ interaction or a traceback in the server log; target 0), the latency of interact
 key press until the script run it caused has finished and been drawn; target p95 < 500 ms; the part
 spent in the server, from the page's request to the run's end, is shown beside it) and the server's peak
 resident memory (VmHWM; target < 1 GB). Exit status 1 when a target is missed. The browser shares the
-machine's cores with the server, so on a small machine the latency includes the browsers' own work.
+machine's cores with the server, so on a small machine the latency includes the browsers' own work
+(20 Chromium pages drawing Plotly figures cost more CPU than the server): the server's share is printed
+beside it. `--think 0 0 --arrival 0` hammers the server instead.
 """
 from __future__ import annotations
 
@@ -137,8 +140,9 @@ ACTIONS = [  # (name, weight, coroutine)
 
 
 async def visitor(n: int, browser, url: str, stats: Stats, start_at: asyncio.Event, stop_at: list,
-                  max_interactions: int) -> None:
+                  max_interactions: int, think: tuple[float, float], arrival: float) -> None:
     rng = random.Random(n)
+    await asyncio.sleep(n * arrival)            # visitors arrive one after another, not in the same instant
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     await ctx.add_init_script(RUN_COUNTER)
     page = await ctx.new_page()
@@ -166,6 +170,7 @@ async def visitor(n: int, browser, url: str, stats: Stats, start_at: asyncio.Eve
             if await shown.count():
                 stats.errors.append(f"visitor {n}: exception on /{await _where(page)} after {name}: "
                                     f"{(await shown.first.inner_text())[:200]}")
+            await asyncio.sleep(rng.uniform(*think))   # a visitor looks at the result before the next click
     except Exception as e:  # noqa: BLE001
         stats.errors.append(f"visitor {n}: could not load the app: {str(e).splitlines()[0]}")
     finally:
@@ -181,7 +186,8 @@ async def _sample_rss(server: Server, out: list, done: asyncio.Event) -> None:
         await asyncio.sleep(0.25)
 
 
-async def drive(server: Server, sessions: int, seconds: float, max_interactions: int) -> dict:
+async def drive(server: Server, sessions: int, seconds: float, max_interactions: int,
+                think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0) -> dict:
     from playwright.async_api import async_playwright
 
     stats, rss, done, start_at = Stats(), [], asyncio.Event(), asyncio.Event()
@@ -190,8 +196,8 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
     rest = server.rss()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
-        tasks = [asyncio.create_task(visitor(n, browser, server.url, stats, start_at, stop_at, max_interactions))
-                 for n in range(sessions)]
+        tasks = [asyncio.create_task(visitor(n, browser, server.url, stats, start_at, stop_at, max_interactions,
+                                             think, arrival)) for n in range(sessions)]
         while len(stats.loads) + sum(1 for e in stats.errors if "could not load" in e) < sessions:
             await asyncio.sleep(0.1)
         stop_at[0] = time.monotonic() + seconds
@@ -218,13 +224,15 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
     )
 
 
-def run(sessions: int = 20, seconds: float = 60.0, max_interactions: int = 6000, log_path=None) -> dict:
+def run(sessions: int = 20, seconds: float = 60.0, max_interactions: int = 6000, log_path=None,
+        think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0) -> dict:
     """Start the server, drive it, stop it; the report as a dict (errors include server-log tracebacks)."""
     why = browser_missing()
     if why:
         raise RuntimeError(f"The load test needs a browser: {why}.")
     with Server(log_path=log_path) as server:
-        report = asyncio.run(drive(server, sessions, seconds, max_interactions))
+        report = asyncio.run(drive(server, sessions, seconds, max_interactions, think, arrival))
+        report["think_s"], report["arrival_s"] = list(think), arrival
         report["rss_peak_mb"] = max(report["rss_peak_mb"], round(server.peak_rss() / 2**20, 1))
     log = server.log_path.read_text(errors="replace")
     if "Traceback" in log:
@@ -238,11 +246,16 @@ def main(argv=None) -> int:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--max-interactions", type=int, default=6000)
+    ap.add_argument("--think", type=float, nargs=2, default=(2.0, 4.0), metavar=("MIN", "MAX"),
+                    help="seconds a visitor waits between interactions (uniform; default 2 4; 0 0 hammers)")
+    ap.add_argument("--arrival", type=float, default=1.0, help="seconds between visitors' first page loads")
     ap.add_argument("--json", help="also write the report to this file")
     args = ap.parse_args(argv)
-    r = run(args.sessions, args.seconds, args.max_interactions)
+    r = run(args.sessions, args.seconds, args.max_interactions, think=tuple(args.think), arrival=args.arrival)
     ok = {"errors": not r["errors"], "p95": r["p95_ms"] < 500, "rss": r["rss_peak_mb"] < 1024}
-    print(f"{r['sessions']} sessions for {r['seconds']} s: {r['interactions']} interactions, "
+    print(f"{r['sessions']} sessions (arriving {r['arrival_s']} s apart, {r['think_s'][0]:g}-{r['think_s'][1]:g} s "
+          f"between interactions) for {r['seconds']} s:")
+    print(f"{r['interactions']} interactions, "
           f"{len(r['errors'])} errors (target 0) {'PASS' if ok['errors'] else 'FAIL'}")
     print(f"interaction latency: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms (target < 500) "
           f"{'PASS' if ok['p95'] else 'FAIL'}, max {r['max_ms']:.0f} ms")

@@ -258,10 +258,10 @@ def test_a_short_training_run_completes(page, server, shots_dir):
 def test_readme_screenshot(page, server, shots_dir):
     """The README's picture: the cell page on the sentence, mid-sequence."""
     goto(page, f"{server.url}/cell?" + urlencode({"sequence": "the quick brown fox jumps over the lazy dog",
-                                                     "text_mode": "true", "ready": "sentence", "step": "10",
-                                                     "unit": "2"}))
+                                                     "text_mode": "true", "step": "10", "unit": "2"}))
     wait_for_chart(page, "cell_diagram")
     no_exception(page)
+    assert page.locator(ALERT).count() == 0, page.locator(ALERT).all_inner_texts()
     assert page.get_by_role("heading", name="Step 10, unit 2").is_visible()
     page.wait_for_timeout(300)
     page.screenshot(path=str(shots_dir / "screenshot.png"))
