@@ -237,12 +237,7 @@ FOUND = {
 }
 
 
-_OPEN = pytest.mark.xfail(reason="lstm_viz/weights.py _read_npz lets this library exception through; reported "
-                                 "to the lead: catch it there and drop this marker", strict=False)
-
-
-@pytest.mark.parametrize("case", [pytest.param(k, marks=_OPEN) if k in ("zip_version_6.4", "npy_header_token_error")
-                                  else k for k in sorted(FOUND)])
+@pytest.mark.parametrize("case", sorted(FOUND))
 def test_fuzz_findings(case):
     check_weights(FOUND[case]())
 
