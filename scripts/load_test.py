@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -201,10 +202,10 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
         while len(stats.loads) + sum(1 for e in stats.errors if "could not load" in e) < sessions:
             await asyncio.sleep(0.1)
         stop_at[0] = time.monotonic() + seconds
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), server.cpu_seconds()
         start_at.set()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 120)
-        elapsed = time.monotonic() - t0
+        elapsed, server_cpu = time.monotonic() - t0, server.cpu_seconds() - cpu0
         await browser.close()
     done.set()
     await sampler
@@ -220,6 +221,7 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
         server_p50_ms=round(1000 * qs[49], 1), server_p95_ms=round(1000 * qs[94], 1),
         per_action_p50_ms={k: round(1000 * statistics.median(v), 1) for k, v in sorted(per_action.items())},
         first_load_p50_s=round(statistics.median(stats.loads), 2) if stats.loads else None,
+        server_cpu_share=round(server_cpu / (elapsed * (os.cpu_count() or 1)), 2),
         rss_rest_mb=round(rest / 2**20, 1), rss_peak_mb=round(max([server.peak_rss(), *rss]) / 2**20, 1),
     )
 
@@ -261,6 +263,8 @@ def main(argv=None) -> int:
           f"{'PASS' if ok['p95'] else 'FAIL'}, max {r['max_ms']:.0f} ms")
     print(f"  of which the server's run (request sent -> run finished): p50 {r['server_p50_ms']:.0f} ms, "
           f"p95 {r['server_p95_ms']:.0f} ms; the rest is the browsers drawing")
+    print(f"  the server used {100 * r['server_cpu_share']:.0f}% of the machine's {os.cpu_count()} cores; "
+          f"the browsers and everything else the rest")
     print("  p50 per action: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["per_action_p50_ms"].items()))
     print(f"first page load p50: {r['first_load_p50_s']} s (all {r['sessions']} visitors at once)")
     print(f"server memory: {r['rss_rest_mb']:.0f} MB at rest, peak {r['rss_peak_mb']:.0f} MB (target < 1024) "

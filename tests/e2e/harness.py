@@ -93,6 +93,12 @@ class Server:
                     return int(line.split()[1]) * 1024
         raise RuntimeError(f"{field} not in /proc/{self.proc.pid}/status")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self) -> int:
         return self._status("VmRSS")
 
