@@ -58,10 +58,13 @@ def steps_per_second(kind: str, steps: int = 200) -> tuple[float, float]:
 
 
 def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 10.0, stop: bool = False):
-    """(seconds, steps) to test MSE < TARGET or None, the final test MSE and the steps taken; stop: at TARGET."""
+    """(seconds, steps) to test MSE < TARGET or None, the final test MSE and the steps taken.
+
+    stop: end the run at TARGET instead of spending the whole budget.
+    """
     hit, last = None, None
-    for p in train(kind=kind, length=length, seed=seed, max_seconds=seconds, max_steps=MAX_TRAIN_STEPS, eval_every=25,
-                   target=TARGET if stop else None):
+    for p in train(kind=kind, length=length, seed=seed, max_seconds=seconds, max_steps=MAX_TRAIN_STEPS,
+                   eval_every=25, target=TARGET if stop else None):
         if p.test_loss is not None:
             last = p
             if hit is None and p.test_loss < TARGET:
@@ -69,57 +72,72 @@ def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 
     return hit, last.test_loss, last.step
 
 
+def table(*header: str) -> None:
+    print("\n| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
+
+
+def row(*cells) -> None:
+    print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
+
+
+def medians(runs) -> tuple[str, str]:
+    """Median final test MSE and median steps of to_target results."""
+    return f"{np.median([r[1] for r in runs]):.4f}", f"{np.median([r[2] for r in runs]):.0f}"
+
+
+def reached(runs, with_steps: bool = False) -> str:
+    """'k/n' runs that reached TARGET, with the median seconds (and steps) of those that did."""
+    got = [r[0] for r in runs if r[0]]
+    text = f"{len(got)}/{len(runs)}"
+    if got:
+        text += f"; {np.median([g[0] for g in got]):.1f} s"
+        text += f", {np.median([g[1] for g in got]):.0f} steps" if with_steps else ""
+    return text
+
+
 def main(args) -> None:
     seeds = range(args.repeats)
     cfg = TrainConfig()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}; default recipe: lr {cfg.lr}, "
-          f"clip {cfg.clip}, forget bias {cfg.forget_bias}, batch {cfg.batch_size}, H {cfg.hidden_size}\n")
+          f"clip {cfg.clip}, forget bias {cfg.forget_bias}, batch {cfg.batch_size}, H {cfg.hidden_size}")
 
-    print("| model (adding, T=50, B=64, H=16; median of 3) | Adam steps per second | per CPU second |\n| --- | --- | --- |")
+    table("model (adding, T=50, B=64, H=16; median of 3)", "Adam steps per second", "per CPU second")
     for kind in ("lstm", "gru", "rnn"):
         wall, cpu = np.median([steps_per_second(kind) for _ in range(3)], axis=0)
-        print(f"| {kind.upper()} | {wall:.0f} | {cpu:.0f} |", flush=True)
+        row(kind.upper(), f"{wall:.0f}", f"{cpu:.0f}")
 
-    print(f"\n| seed | LSTM, adding T=50: seconds to test MSE < {TARGET} | steps | final MSE after "
-          f"{args.seconds:g} s |\n| --- | --- | --- | --- |")
+    table("seed", f"LSTM, adding T=50: seconds to test MSE < {TARGET}", "steps",
+          f"final MSE after {args.seconds:g} s")
     hits = []
     for s in seeds:
         hit, final, _ = to_target(s, seconds=args.seconds)
-        hits.append(hit)
-        print(f"| {s} | {hit[0]:.2f} | {hit[1]} | {final:.5f} |" if hit else f"| {s} | not reached | | {final:.5f} |",
-              flush=True)
-    reached = [h for h in hits if h]
-    if reached:
-        print(f"| median | {np.median([h[0] for h in reached]):.2f} | {np.median([h[1] for h in reached]):.0f} | "
-              f"({len(reached)}/{len(hits)} reached) |")
+        hits.append((hit, final))
+        row(s, f"{hit[0]:.2f}" if hit else "not reached", hit[1] if hit else "", f"{final:.5f}")
+    got = [h for h, _ in hits if h]
+    if got:
+        row("median", f"{np.median([h[0] for h in got]):.2f}", f"{np.median([h[1] for h in got]):.0f}",
+            f"({len(got)}/{len(hits)} reached)")
 
-    print(f"\n| model | T | final test MSE after {args.seconds:g} s (median) | steps | reached MSE < {TARGET} "
-          f"(runs; median seconds) |\n| --- | --- | --- | --- | --- |")
+    table("model", "T", f"final test MSE after {args.seconds:g} s (median)", "steps",
+          f"reached MSE < {TARGET} (runs; median seconds)")
     for T in (50, 100, 200):
         for kind in ("lstm", "gru", "rnn"):
             runs = [to_target(s, length=T, kind=kind, seconds=args.seconds) for s in seeds]
-            got = [r[0] for r in runs if r[0]]
-            when = f"{len(got)}/{len(runs)}" + (f"; {np.median([g[0] for g in got]):.1f} s" if got else "")
-            print(f"| {kind.upper()} | {T} | {np.median([r[1] for r in runs]):.4f} | "
-                  f"{np.median([r[2] for r in runs]):.0f} | {when} |", flush=True)
+            row(kind.upper(), T, *medians(runs), reached(runs))
 
-    print(f"\n| model | T | app's largest budget ({MAX_TRAIN_STEPS} steps, {MAX_TRAIN_SECONDS} s), stopping at "
-          f"MSE < {TARGET}: last test MSE (median) | steps | reached MSE < {TARGET} (runs; median seconds, steps) |\n| --- | --- | --- | --- | --- |")
+    table("model", "T", f"app's largest budget ({MAX_TRAIN_STEPS} steps, {MAX_TRAIN_SECONDS} s), stopping at "
+          f"MSE < {TARGET}: last test MSE (median)", "steps",
+          f"reached MSE < {TARGET} (runs; median seconds, steps)")
     for T in (100, 200):
         for kind in ("lstm", "rnn"):
             runs = [to_target(s, length=T, kind=kind, seconds=MAX_TRAIN_SECONDS, stop=True) for s in seeds]
-            got = [r[0] for r in runs if r[0]]
-            when = f"{len(got)}/{len(runs)}" + (
-                f"; {np.median([g[0] for g in got]):.1f} s, {np.median([g[1] for g in got]):.0f} steps" if got else "")
-            print(f"| {kind.upper()} | {T} | {np.median([r[1] for r in runs]):.4f} | "
-                  f"{np.median([r[2] for r in runs]):.0f} | {when} |", flush=True)
+            row(kind.upper(), T, *medians(runs), reached(runs, with_steps=True))
 
-    print("\n| lag sweep (adding, the training page's default) | T | final test MSE | steps | seconds |\n"
-          "| --- | --- | --- | --- | --- |")
+    table("lag sweep (adding, the training page's default)", "T", "final test MSE", "steps", "seconds")
     t0 = time.perf_counter()
     for p in lag_sweep():
-        print(f"| {p.kind.upper()} | {p.length} | {p.test_loss:.4f} | {p.steps} | {p.seconds:.1f} |", flush=True)
+        row(p.kind.upper(), p.length, f"{p.test_loss:.4f}", p.steps, f"{p.seconds:.1f}")
     print(f"\nlag sweep total {time.perf_counter() - t0:.1f} s (chance: MSE 0.167)")
 
 

@@ -52,7 +52,8 @@ class Loaded:
     def predict(self, x) -> np.ndarray:
         """The read-out's output for x (T, D) or (T, B, D): (C,) or (B, C). Trained presets only."""
         if self.readout_weight is None:
-            raise ValueError(f"The preset {self.preset.key!r} has no read-out; read it from its states instead.")
+            raise ValueError(f"The preset {self.preset.key!r} has no read-out; "
+                             "read it from its states instead.")
         return self.model.forward(x).h[-1] @ self.readout_weight.T + self.readout_bias
 
 
@@ -72,7 +73,8 @@ def task_sample(task: str, length: int = TRAINED_LENGTH, seed: int = SAMPLE_SEED
 _NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 _TASK_WORDS = {"adding": "the adding problem", "first_symbol": "the first-symbol task",
                "temporal_order": "the temporal-order task"}
-# What each trained preset scores on a fresh test set (seed 99, 2,000 examples), printed by scripts/make_presets.py.
+# What each trained preset scores on a fresh test set (seed 99, 2,000 examples),
+# as printed by scripts/make_presets.py.
 _SCORES = {
     "lstm_adding": "test MSE 0.00016 (predicting the mean: 0.167)",
     "gru_adding": "test MSE 0.000016 (predicting the mean: 0.167)",
@@ -90,8 +92,10 @@ def _catalog() -> dict[str, Preset]:
     out = {
         "latch": Preset(
             "latch", "Hand-built latch (LSTM, 1 unit)",
-            "Stores the value channel when the store signal is 1 and holds it, forget gate ≈ 1, until the next store.",
-            "lstm", None, 2, 1, "0.8 1; 0.3 0; -0.5 0; 0.1 0; 0.9 0; 0.2 0; -0.6 1; 0.4 0; 0.7 0; -0.9 0; 0 0; 0.5 0"),
+            "Stores the value channel when the store signal is 1 and holds it, forget gate ≈ 1, "
+            "until the next store.",
+            "lstm", None, 2, 1,
+            "0.8 1; 0.3 0; -0.5 0; 0.1 0; 0.9 0; 0.2 0; -0.6 1; 0.4 0; 0.7 0; -0.9 0; 0 0; 0.5 0"),
         "counter": Preset(
             "counter", "Hand-built counter (LSTM, 1 unit)",
             "Counts pulses: each 1 in the input adds 0.1 to the cell state, which never forgets.",
@@ -126,7 +130,8 @@ def _load(key: str) -> Loaded:
     if (w.model.kind, w.model.input_size, w.model.hidden_size) != (p.kind, p.input_size, p.hidden_size):
         m = w.model
         raise ValueError(f"The preset file {p.path.name} holds a {m.kind.upper()} with D={m.input_size}, "
-                         f"H={m.hidden_size}; the catalog says {p.kind.upper()} with D={p.input_size}, H={p.hidden_size}.")
+                         f"H={m.hidden_size}; the catalog says {p.kind.upper()} with D={p.input_size}, "
+                         f"H={p.hidden_size}.")
     for a in (w.readout_weight, w.readout_bias):
         if a is not None:
             a.setflags(write=False)   # cached and shared: nobody may change them

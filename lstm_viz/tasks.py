@@ -108,7 +108,8 @@ def make_task(name: str, n: int, length: int, seed: int = 0) -> Task:
     info = task_info(name)
     T = check_length(name, length)
     if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_EXAMPLES:
-        raise ValueError(f"The number of examples must be a whole number from 1 to {MAX_EXAMPLES}; got {n!r}.")
+        raise ValueError(f"The number of examples must be a whole number from 1 to {MAX_EXAMPLES}; "
+                         f"got {n!r}.")
     x, y = sample(name, int(n), T, np.random.default_rng(seed))
     if info.kind == "regression":
         baseline, baseline_name = 1.0 / 6.0, "MSE of always predicting the mean (1/6)"

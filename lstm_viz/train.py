@@ -81,13 +81,15 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
         raise ValueError(f"Unknown model kind {cfg.kind!r}; choose one of {', '.join(CELLS)}.")
     rules = [
         ("hidden_size", cfg.hidden_size, 1, MAX_HIDDEN_SIZE), ("batch_size", cfg.batch_size, 1, 1024),
-        ("max_steps", cfg.max_steps, 1, MAX_TRAIN_STEPS), ("max_seconds", cfg.max_seconds, 0, MAX_TRAIN_SECONDS),
+        ("max_steps", cfg.max_steps, 1, MAX_TRAIN_STEPS),
+        ("max_seconds", cfg.max_seconds, 0, MAX_TRAIN_SECONDS),
         ("eval_every", cfg.eval_every, 1, MAX_TRAIN_STEPS), ("test_size", cfg.test_size, 1, 10_000),
         ("lr", cfg.lr, 0, 1), ("clip", cfg.clip, 0, 1e6), ("weight_scale", cfg.weight_scale, 0, 10),
         ("forget_bias", cfg.forget_bias, -20, 20),
     ]
     for name, v, lo, hi in rules:
-        if not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) or not lo <= v <= hi:
+        number = isinstance(v, (int, float, np.integer, np.floating))
+        if not number or not np.isfinite(v) or not lo <= v <= hi:
             raise ValueError(f"{name} must be a number from {lo} to {hi}; got {v!r}.")
     return cfg
 
@@ -178,7 +180,8 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
     if not runs:
         raise ValueError("A lag sweep needs at least one length and one model kind.")
     if not 0 < total_seconds <= MAX_TRAIN_SECONDS:
-        raise ValueError(f"total_seconds must be above 0 and at most {MAX_TRAIN_SECONDS}; got {total_seconds!r}.")
+        raise ValueError(f"total_seconds must be above 0 and at most {MAX_TRAIN_SECONDS}; "
+                         f"got {total_seconds!r}.")
     info = task_info(task)
     baseline = 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
     configs = [check_config(recipe(task, length=T, kind=kind, max_steps=max_steps, max_seconds=total_seconds,
@@ -187,7 +190,8 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
     for n, cfg in enumerate(configs):
         left = max(total_seconds - (time.perf_counter() - start), 0.0)
         last = run(replace(cfg, max_seconds=left / (len(configs) - n)))
-        yield SweepPoint(cfg.kind, cfg.length, last.test_loss, last.test_acc, baseline, last.step, last.seconds)
+        yield SweepPoint(cfg.kind, cfg.length, last.test_loss, last.test_acc, baseline, last.step,
+                         last.seconds)
 
 
 def evaluate(model, readout, x, y, classify: bool) -> tuple[float, float | None]:

@@ -67,7 +67,8 @@ def trained(key: str) -> tuple[dict[str, np.ndarray], str]:
         if good:
             break
     _, last, loss, acc, seed = best
-    text = (f"test accuracy {acc:.1%} (loss {loss:.2g})" if classify else f"test MSE {loss:.2g}") + f", seed {seed}"
+    text = f"test accuracy {acc:.1%} (loss {loss:.2g})" if classify else f"test MSE {loss:.2g}"
+    text += f", seed {seed}"
     return state_dict(last.model, last.readout), text
 
 

@@ -7,10 +7,11 @@ import pytest
 from lstm_viz import CELLS
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from lstm_viz.tasks import TASKS, make_task
-from lstm_viz.train import (PARAMS, Progress, SweepPoint, TrainConfig, _loss_and_grads, check_config, evaluate,
-                            lag_sweep, recipe, run, state_dict, train)
+from lstm_viz.train import (PARAMS, Progress, SweepPoint, TrainConfig, _loss_and_grads, check_config,
+                            evaluate, lag_sweep, recipe, run, state_dict, train)
 
-SMALL = dict(hidden_size=4, batch_size=16, length=8, eval_every=20, test_size=200, max_seconds=MAX_TRAIN_SECONDS)
+SMALL = dict(hidden_size=4, batch_size=16, length=8, eval_every=20, test_size=200,
+             max_seconds=MAX_TRAIN_SECONDS)
 
 
 @pytest.mark.parametrize("kind", CELLS)
@@ -125,7 +126,8 @@ def test_clipping_bounds_the_update():
         assert np.max(np.abs(after[k] - before[k])) <= 1e-3 * (1 + 1e-6)
 
 
-@pytest.mark.parametrize("change", [dict(max_steps=MAX_TRAIN_STEPS + 1), dict(max_seconds=MAX_TRAIN_SECONDS + 1),
+@pytest.mark.parametrize("change", [dict(max_steps=MAX_TRAIN_STEPS + 1),
+                                    dict(max_seconds=MAX_TRAIN_SECONDS + 1),
                                     dict(kind="transformer"), dict(task="copy"), dict(length=10**6),
                                     dict(hidden_size=0), dict(hidden_size=10**4), dict(lr=float("nan")),
                                     dict(batch_size="64"), dict(max_steps=0)])
