@@ -18,7 +18,8 @@ spent in the server, from the page's request to the run's end, is shown beside i
 resident memory (VmHWM; target < 1 GB). Exit status 1 when a target is missed. The browser shares the
 machine's cores with the server, so on a small machine the latency includes the browsers' own work
 (20 Chromium pages drawing Plotly figures cost more CPU than the server): the server's share is printed
-beside it. `--think 0 0 --arrival 0` hammers the server instead.
+beside it; `--no-charts` keeps the browsers from drawing Plotly figures (the server still builds and
+sends them) to measure the server itself. `--think 0 0 --arrival 0` hammers the server instead.
 """
 from __future__ import annotations
 
@@ -141,11 +142,13 @@ ACTIONS = [  # (name, weight, coroutine)
 
 
 async def visitor(n: int, browser, url: str, stats: Stats, start_at: asyncio.Event, stop_at: list,
-                  max_interactions: int, think: tuple[float, float], arrival: float) -> None:
+                  max_interactions: int, think: tuple[float, float], arrival: float, charts: bool) -> None:
     rng = random.Random(n)
     await asyncio.sleep(n * arrival)            # visitors arrive one after another, not in the same instant
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     await ctx.add_init_script(RUN_COUNTER)
+    if not charts:   # the server still builds and sends every figure; the browser just does not draw it
+        await ctx.route("**/PlotlyChart*.js", lambda route: route.abort())
     page = await ctx.new_page()
     page.on("pageerror", lambda e: stats.errors.append(f"visitor {n}: JavaScript error {e}"))
     try:
@@ -188,7 +191,7 @@ async def _sample_rss(server: Server, out: list, done: asyncio.Event) -> None:
 
 
 async def drive(server: Server, sessions: int, seconds: float, max_interactions: int,
-                think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0) -> dict:
+                think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0, charts: bool = True) -> dict:
     from playwright.async_api import async_playwright
 
     stats, rss, done, start_at = Stats(), [], asyncio.Event(), asyncio.Event()
@@ -198,7 +201,7 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
         tasks = [asyncio.create_task(visitor(n, browser, server.url, stats, start_at, stop_at, max_interactions,
-                                             think, arrival)) for n in range(sessions)]
+                                             think, arrival, charts)) for n in range(sessions)]
         while len(stats.loads) + sum(1 for e in stats.errors if "could not load" in e) < sessions:
             await asyncio.sleep(0.1)
         stop_at[0] = time.monotonic() + seconds
@@ -227,14 +230,14 @@ async def drive(server: Server, sessions: int, seconds: float, max_interactions:
 
 
 def run(sessions: int = 20, seconds: float = 60.0, max_interactions: int = 6000, log_path=None,
-        think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0) -> dict:
+        think: tuple[float, float] = (2.0, 4.0), arrival: float = 1.0, charts: bool = True) -> dict:
     """Start the server, drive it, stop it; the report as a dict (errors include server-log tracebacks)."""
     why = browser_missing()
     if why:
         raise RuntimeError(f"The load test needs a browser: {why}.")
     with Server(log_path=log_path) as server:
-        report = asyncio.run(drive(server, sessions, seconds, max_interactions, think, arrival))
-        report["think_s"], report["arrival_s"] = list(think), arrival
+        report = asyncio.run(drive(server, sessions, seconds, max_interactions, think, arrival, charts))
+        report["think_s"], report["arrival_s"], report["charts_drawn"] = list(think), arrival, charts
         report["rss_peak_mb"] = max(report["rss_peak_mb"], round(server.peak_rss() / 2**20, 1))
     log = server.log_path.read_text(errors="replace")
     if "Traceback" in log:
@@ -251,12 +254,16 @@ def main(argv=None) -> int:
     ap.add_argument("--think", type=float, nargs=2, default=(2.0, 4.0), metavar=("MIN", "MAX"),
                     help="seconds a visitor waits between interactions (uniform; default 2 4; 0 0 hammers)")
     ap.add_argument("--arrival", type=float, default=1.0, help="seconds between visitors' first page loads")
+    ap.add_argument("--no-charts", action="store_true",
+                    help="browsers do not load Plotly (the server still builds and sends every figure): "
+                         "measures the server when the browsers would otherwise take the machine's cores")
     ap.add_argument("--json", help="also write the report to this file")
     args = ap.parse_args(argv)
-    r = run(args.sessions, args.seconds, args.max_interactions, think=tuple(args.think), arrival=args.arrival)
+    r = run(args.sessions, args.seconds, args.max_interactions, think=tuple(args.think), arrival=args.arrival,
+            charts=not args.no_charts)
     ok = {"errors": not r["errors"], "p95": r["p95_ms"] < 500, "rss": r["rss_peak_mb"] < 1024}
     print(f"{r['sessions']} sessions (arriving {r['arrival_s']} s apart, {r['think_s'][0]:g}-{r['think_s'][1]:g} s "
-          f"between interactions) for {r['seconds']} s:")
+          f"between interactions{'' if r['charts_drawn'] else ', browsers not drawing charts'}) for {r['seconds']} s:")
     print(f"{r['interactions']} interactions, "
           f"{len(r['errors'])} errors (target 0) {'PASS' if ok['errors'] else 'FAIL'}")
     print(f"interaction latency: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms (target < 500) "
