@@ -3,12 +3,18 @@
 Run with `streamlit run app.py`. The sidebar is drawn here, before the page runs, so its URL
 parameters survive moving between pages (see lstm_viz/ui.py).
 """
+import os
 from pathlib import Path
 
-import streamlit as st
+# One BLAS thread: the engine's products are small, and a second thread makes them up to 4x slower
+# (measured in benchmarks/bench_train.py); this must run before NumPy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from lstm_viz import ui
-from lstm_viz.figures import cell_diagram
+import streamlit as st  # noqa: E402
+
+from lstm_viz import ui  # noqa: E402
+from lstm_viz.figures import cell_diagram  # noqa: E402
 
 HERE = Path(__file__).parent
 PAGES = [  # file, title, icon; pages that are not in this checkout are left out, so the app runs either way
