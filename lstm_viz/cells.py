@@ -246,6 +246,23 @@ class _Cell:
         return f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, dtype={self.dtype.name})"
 
 
+def _rows(x: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """(T+1, B, D+1+H) rows [x_t, 1, h_{t-1}]: step t reads row t and writes h_t into row t+1, so a
+    single product with [W_ih^T; b; W_hh^T] gives every pre-activation and h is a view, never copied."""
+    (T, B, D), H = x.shape, h0.shape[-1]
+    u = np.zeros((T + 1, B, D + 1 + H), x.dtype)
+    u[:T, :, :D] = x
+    u[:, :, D] = 1.0
+    u[0, :, D + 1:] = h0
+    return u
+
+
+def _identity_over(W_hh: np.ndarray) -> np.ndarray:
+    """[I; W_hh] (H + G*H, H): backward adds dL/dh_t and carries dz @ W_hh in one product."""
+    H = W_hh.shape[1]
+    return np.ascontiguousarray(np.vstack([np.eye(H, dtype=W_hh.dtype), W_hh]))
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a)  # own copy, so nobody changes the weights behind the precomputed kernels
     a.setflags(write=False)
@@ -276,7 +293,7 @@ class LSTM(_Cell):
         self._mul = np.r_[np.full(3 * H, 0.5), np.ones(H)].astype(self.dtype)  # sigmoid = tanh(z/2) * .5 + .5
         self._add = np.r_[np.full(3 * H, 0.5), np.zeros(H)].astype(self.dtype)  # g stays tanh(z)
         # backward reads [dL/dh_t from outside, dz_{t+1}] @ _Wb = dL/dh_t, again one product a step
-        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (5H, H)
+        self._Wb = _identity_over(self.weight_hh)  # (5H, H)
 
     def forward(self, x, h0=None, c0=None) -> LSTMTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0, c0 (H,) or (B, H), zeros by default."""
@@ -287,10 +304,7 @@ class LSTM(_Cell):
         c0 = _state(c0, B, H, self.dtype, "c0")
         # Row t of each buffer holds what step t reads, and step t writes into row t + 1, so the
         # traces are views and nothing is copied in the loop.
-        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
-        u[:T, :, :D] = x
-        u[:, :, D] = 1.0
-        u[0, :, D + 1:] = h0
+        u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
         a = np.empty((T + 1, B, 5 * H), self.dtype)      # (T+1, B, 5H) [o, i, f, g of step t, c_{t-1}]
         a[0, :, 4 * H:] = c0
         tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
@@ -416,7 +430,7 @@ class GRU(_Cell):
         self._W = W
         self._half = np.full(2 * H, 0.5, self.dtype)                          # (2H,) tanh(z/2) -> sigmoid
         # backward: [dL/dh_t arriving directly (from outside and through z), dL/d(W_hh h + b_hh)] @ _Wb
-        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (4H, H)
+        self._Wb = _identity_over(self.weight_hh)  # (4H, H)
 
     def forward(self, x, h0=None) -> GRUTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0 (H,) or (B, H), zeros by default."""
@@ -424,10 +438,7 @@ class GRU(_Cell):
         T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
-        u[:T, :, :D] = x
-        u[:, :, D] = 1.0
-        u[0, :, D + 1:] = h0
+        u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
         a = np.empty((T, B, 5 * H), self.dtype)          # (T, B, 5H) [r, z, W_in x + b_in, hn, n]
         half = np.broadcast_to(self._half, (B, 2 * H)).copy()  # (B, 2H): same-shape operands are faster
         mm = np.dot if B == 1 else np.matmul
@@ -524,7 +535,7 @@ class RNN(_Cell):
         # one product a step: [x_t, 1, h_{t-1}] @ _W = a_t
         self._W = np.ascontiguousarray(np.vstack(
             [self.weight_ih.T, (self.bias_ih + self.bias_hh)[None], self.weight_hh.T]))  # (D+1+H, H)
-        self._Wb = np.ascontiguousarray(np.vstack([np.eye(H, dtype=self.dtype), self.weight_hh]))  # (2H, H)
+        self._Wb = _identity_over(self.weight_hh)  # (2H, H)
 
     def forward(self, x, h0=None) -> RNNTrace:
         """Run the sequence. x (T, D) or (T, B, D); h0 (H,) or (B, H), zeros by default."""
@@ -532,10 +543,7 @@ class RNN(_Cell):
         T, B, D = x.shape
         H = self.hidden_size
         h0 = _state(h0, B, H, self.dtype, "h0")
-        u = np.zeros((T + 1, B, D + 1 + H), self.dtype)  # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
-        u[:T, :, :D] = x
-        u[:, :, D] = 1.0
-        u[0, :, D + 1:] = h0
+        u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]; t writes row t+1
         a = np.empty((T, B, H), self.dtype)             # (T, B, H) pre-activations
         h = u[1:, :, D + 1:]                            # (T, B, H) view
         mm = np.dot if B == 1 else np.matmul
