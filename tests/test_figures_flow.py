@@ -76,6 +76,9 @@ def test_backward_animation_frames(flows):
     np.testing.assert_allclose(last[0], want, atol=0.006)
     revealed = [int((~np.isnan(np.array(f.data[0].z, dtype=float)[0])).sum()) for f in fig.frames]
     assert revealed == sorted(revealed) and revealed[-1] == T
+    # frames update z of trace 0 only; the colour scale and its bounds stay on the trace itself
+    assert all(f.traces == (0,) and set(f.data[0].to_plotly_json()) == {"type", "z"} for f in fig.frames)
+    assert fig.data[0].zmax == 0 and fig.data[0].zmin <= np.nanmin(last) and fig.data[0].colorbar.title.text
 
 
 def test_backward_animation_short_sequence_has_a_frame_per_step():
