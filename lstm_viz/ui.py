@@ -290,6 +290,27 @@ def _drop_from_url(keys: list[str]) -> None:
         pass
 
 
+def _ready_key_to_label() -> None:
+    """Let a hand-written link name a ready sequence by its short key (ready=sentence, as in sequences.READY).
+
+    The bound select box reads and writes its label ("Sentence"), so the key is put in the URL as that
+    label before the box reads it; label links are left as they are. Internal API, as in _drop_from_url:
+    if it moves, a key link gets the usual "could not be used" warning instead.
+    """
+    raw = st.query_params.get_all("ready")
+    if len(raw) != 1 or raw[0] not in READY_LABELS or raw[0] in READY_LABELS.values():
+        return
+    label = READY_LABELS[raw[0]]
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        with get_script_run_ctx().session_state.query_params() as qp:
+            qp._initial_query_params["ready"] = [label]
+            qp._set_item_internal("ready", label)
+            qp._send_query_param_msg()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _on_ready() -> None:
     key = st.session_state.get("ready")
     if key in READY:
@@ -325,13 +346,14 @@ def _sidebar() -> Controls:
     notices = st.container()
     warn: list[str] = []
     sb = st.sidebar
+    _ready_key_to_label()
     problems = _url_problems({
         "hidden_size": (lambda v: _int_param(v, 1, MAX_HIDDEN_SIZE), f"a whole number from 1 to {MAX_HIDDEN_SIZE}"),
         "seed": (lambda v: _int_param(v, 0, SEED_MAX), "a whole number from 0 to 2147483647"),
         "forget_bias": (lambda v: _float_param(v, *FORGET_BIAS_RANGE), "a number from -3 to 6"),
         "weight_scale": (lambda v: _float_param(v, *WEIGHT_SCALE_RANGE), "a number from 0.1 to 8"),
         "text_mode": (lambda v: v.lower() in ("true", "false"), "true or false"),
-        "ready": (lambda v: v in READY_LABELS.values(), "the name of a ready sequence"),
+        "ready": (lambda v: v in READY_LABELS.values(), "the name or key of a ready sequence"),
         "weights": (lambda v: v in WEIGHT_LABELS.values(), "the name of a choice in the Weights box"),
     })
 

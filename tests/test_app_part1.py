@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
 from lstm_viz.sequences import READY
+from lstm_viz.ui import READY_LABELS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -191,6 +192,20 @@ def test_a_link_with_garbage_opens_with_defaults_and_one_warning():
     at.switch_page("pages/cell.py").run()                       # Streamlit dropped them from the URL
     _ok(at)
     assert not at.warning and _controls(at).hidden_size == 8
+
+
+@pytest.mark.parametrize("key", ["sentence", "sine", "own"])
+def test_a_link_may_name_a_ready_sequence_by_key_or_label(key):
+    label = READY_LABELS[key]
+    for given in (key, label):
+        at = _app(None, dict(ready=given))
+        assert not at.warning, (given, [w.value for w in at.warning])
+        assert at.selectbox(key="ready").value == key and at.query_params["ready"] == label
+        at.switch_page("pages/cell.py").run()                   # the box keeps it on the next page
+        _ok(at)
+        assert not at.warning and at.selectbox(key="ready").value == key
+    at = _app(None, dict(ready="Sentences"))                    # neither a key nor a label: still refused
+    assert len(at.warning) == 1 and "ready='Sentences'" in at.warning[0].value
 
 
 def test_custom_model_slot_and_size_mismatch():
