@@ -311,6 +311,25 @@ def _ready_key_to_label() -> None:
         pass
 
 
+def _ready_link_sequence() -> None:
+    """A link that names a ready sequence opens with that sequence, unless it brings a sequence of its own.
+
+    Only on the session's first run (later the box's on_change does this). When the link's sequence wins,
+    or names "own", the ready value is dropped so the box names what is shown, as it does after typing.
+    """
+    if st.session_state.get("_ready_link_done"):
+        return
+    st.session_state["_ready_link_done"] = True
+    key = next((k for k, label in READY_LABELS.items() if label == st.query_params.get("ready")), None)
+    if key is None:
+        return
+    if key not in READY or "sequence" in st.query_params or "text_mode" in st.query_params:
+        _drop_from_url(["ready"])
+    else:
+        _, _, text, text_mode = READY[key]
+        st.session_state["sequence"], st.session_state["text_mode"] = text, text_mode
+
+
 def _on_ready() -> None:
     key = st.session_state.get("ready")
     if key in READY:
@@ -356,6 +375,7 @@ def _sidebar() -> Controls:
         "ready": (lambda v: v in READY_LABELS.values(), "the name or key of a ready sequence"),
         "weights": (lambda v: v in WEIGHT_LABELS.values(), "the name of a choice in the Weights box"),
     })
+    _ready_link_sequence()
 
     # -- sequence ------------------------------------------------------------------------------
     sb.header("Sequence")
@@ -372,7 +392,7 @@ def _sidebar() -> Controls:
         notices.error(f"{e} Still showing the last sequence that could be read.")
     T, D = seq.steps, seq.input_size
     matches = next((k for k, (_, _, t, m) in READY.items() if t == text and m == text_mode), OWN)
-    if st.session_state.get("ready", DEFAULT_READY) != matches and "ready" not in st.query_params:
+    if st.session_state.get("ready", DEFAULT_READY) != matches:
         st.session_state["ready"] = matches
     sb.selectbox("Ready sequences", (DEFAULT_READY, *(k for k in READY if k != DEFAULT_READY), OWN), key="ready",
                  bind=_URL, on_change=_on_ready,

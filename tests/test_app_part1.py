@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
 from lstm_viz.sequences import READY
-from lstm_viz.ui import READY_LABELS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -194,17 +193,27 @@ def test_a_link_with_garbage_opens_with_defaults_and_one_warning():
     assert not at.warning and _controls(at).hidden_size == 8
 
 
-@pytest.mark.parametrize("key", ["sentence", "sine", "own"])
+@pytest.mark.parametrize("key", ["sentence", "sine"])
 def test_a_link_may_name_a_ready_sequence_by_key_or_label(key):
-    label = READY_LABELS[key]
+    label, _, text, text_mode = READY[key]
     for given in (key, label):
         at = _app(None, dict(ready=given))
         assert not at.warning, (given, [w.value for w in at.warning])
         assert at.selectbox(key="ready").value == key and at.query_params["ready"] == label
+        assert (_controls(at).text, _controls(at).text_mode) == (text, text_mode)    # the link loads it
         at.switch_page("pages/cell.py").run()                   # the box keeps it on the next page
         _ok(at)
-        assert not at.warning and at.selectbox(key="ready").value == key
-    at = _app(None, dict(ready="Sentences"))                    # neither a key nor a label: still refused
+        assert not at.warning and at.selectbox(key="ready").value == key and _controls(at).text == text
+    at.text_area(key="sequence").set_value("5, 6, 7").run()     # typing makes it the visitor's own
+    assert at.selectbox(key="ready").value == "own" and _controls(at).text == "5, 6, 7"
+
+
+def test_a_ready_link_with_its_own_sequence_shows_that_sequence():
+    at = _app(None, dict(ready="sine", sequence="1, 2, 3"))
+    assert not at.warning and _controls(at).text == "1, 2, 3" and at.selectbox(key="ready").value == "own"
+    at = _app(None, dict(ready="own"))
+    assert not at.warning and _controls(at).text == READY["step"][2]
+    at = _app(None, dict(ready="Sentences"))                    # neither a key nor a label: refused
     assert len(at.warning) == 1 and "ready='Sentences'" in at.warning[0].value
 
 
