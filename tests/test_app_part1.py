@@ -1,7 +1,5 @@
 """AppTest of app.py (home), the cell page and the gates page: defaults, every ready sequence and preset,
 every shared control by key, bad input, links. Figures are compared through the JSON sent to the browser."""
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,9 +7,12 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
-from lstm_viz.sequences import READY
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from apptest_helpers import APP
+from apptest_helpers import figures as _figures
+from apptest_helpers import ok as _ok
+from apptest_helpers import text as _text
+from lstm_viz.sequences import READY
 
 
 def _app(page: str | None = None, query: dict | None = None) -> AppTest:
@@ -23,18 +24,6 @@ def _app(page: str | None = None, query: dict | None = None) -> AppTest:
         at.switch_page(f"pages/{page}.py").run()
     _ok(at)
     return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def _text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def _controls(at: AppTest):

@@ -1,8 +1,6 @@
 """AppTest of the gradient, training and upload pages: defaults, presets, every control, a short training
 run, bad and good uploads. Figures are compared through the JSON Streamlit sends to the browser."""
 import io
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +9,10 @@ from streamlit.testing.v1 import AppTest
 from lstm_viz import GRU, LSTM, Stack
 from lstm_viz.presets import PRESETS
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from apptest_helpers import APP
+from apptest_helpers import figures as _figures
+from apptest_helpers import ok as _ok
+from apptest_helpers import text as _text
 
 
 def _page(name: str) -> AppTest:
@@ -21,18 +22,6 @@ def _page(name: str) -> AppTest:
     at.run()
     _ok(at)
     return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def _text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 # ---------------------------------------------------------------------------------------------
