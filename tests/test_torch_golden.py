@@ -28,6 +28,16 @@ def _layer(cls, g, case, l=0):
     return cls(*(g[f"{case}/{p}_l{l}"] for p in PARAMS))
 
 
+def _assert_torch_grads(gr, g: dict, case: str) -> None:
+    """Our Grads against the fixture's autograd gradients for one layer."""
+    for p in PARAMS:
+        np.testing.assert_allclose(getattr(gr, p), g[f"grad/{p}_l0"], **TOL, err_msg=p)
+    np.testing.assert_allclose(gr.x, g["grad/x"], **TOL)
+    np.testing.assert_allclose(gr.h0, g["grad/h0"][0], **TOL)
+    if case == "lstm":
+        np.testing.assert_allclose(gr.c0, g["grad/c0"][0], **TOL)
+
+
 def _run(m, x, h0, c0):
     return m.forward(x, h0, c0) if m.kind == "lstm" else m.forward(x, h0)
 
@@ -43,12 +53,7 @@ def test_one_layer_forward_and_gradients_match_pytorch(golden, case):
     if case == "lstm":
         np.testing.assert_allclose(tr.c[-1], g["c_n"][0], **TOL)
     gr = m.backward(tr, g["dh"])
-    for p in PARAMS:
-        np.testing.assert_allclose(getattr(gr, p), g[f"grad/{p}_l0"], **TOL, err_msg=p)
-    np.testing.assert_allclose(gr.x, g["grad/x"], **TOL)
-    np.testing.assert_allclose(gr.h0, g["grad/h0"][0], **TOL)
-    if case == "lstm":
-        np.testing.assert_allclose(gr.c0, g["grad/c0"][0], **TOL)
+    _assert_torch_grads(gr, g, case)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -115,9 +120,4 @@ def test_backward_in_chunks_matches_pytorch(golden, case, chunk, fold, monkeypat
     m = _layer(CASES[case], golden, case)
     tr = _run(m, g["x"], g["h0"][0], g["c0"][0] if case == "lstm" else None)
     gr = m.backward(tr, g["dh"])
-    for p in PARAMS:
-        np.testing.assert_allclose(getattr(gr, p), g[f"grad/{p}_l0"], **TOL, err_msg=p)
-    np.testing.assert_allclose(gr.x, g["grad/x"], **TOL)
-    np.testing.assert_allclose(gr.h0, g["grad/h0"][0], **TOL)
-    if case == "lstm":
-        np.testing.assert_allclose(gr.c0, g["grad/c0"][0], **TOL)
+    _assert_torch_grads(gr, g, case)
