@@ -290,29 +290,31 @@ def _drop_from_url(keys: list[str]) -> None:
         pass
 
 
-def _ready_key_to_label() -> None:
-    """Let a hand-written link name a ready sequence by its short key (ready=sentence, as in sequences.READY).
+def _keys_to_labels() -> None:
+    """Let a hand-written link name a ready sequence or a weights choice by its short key
+    (ready=sentence, weights=latch, as in sequences.READY and presets.PRESETS).
 
-    The bound select box reads and writes its label ("Sentence"), so the key is put in the URL as that
+    The bound select boxes read and write their labels ("Sentence"), so a key is put in the URL as its
     label before the box reads it; label links are left as they are. Internal API, as in _drop_from_url:
     if it moves, a key link gets the usual "could not be used" warning instead.
     """
-    raw = st.query_params.get_all("ready")
-    if len(raw) != 1 or raw[0] not in READY_LABELS or raw[0] in READY_LABELS.values():
-        return
-    label = READY_LABELS[raw[0]]
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-        with get_script_run_ctx().session_state.query_params() as qp:
-            qp._initial_query_params["ready"] = [label]
-            qp._set_item_internal("ready", label)
-            qp._send_query_param_msg()
-    except Exception:  # noqa: BLE001
-        pass
+    for name, labels in (("ready", READY_LABELS), ("weights", WEIGHT_LABELS)):
+        raw = st.query_params.get_all(name)
+        if len(raw) != 1 or raw[0] not in labels or raw[0] in labels.values():
+            continue
+        try:
+            from streamlit.runtime.scriptrunner import get_script_run_ctx
+            with get_script_run_ctx().session_state.query_params() as qp:
+                qp._initial_query_params[name] = [labels[raw[0]]]
+                qp._set_item_internal(name, labels[raw[0]])
+                qp._send_query_param_msg()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _ready_link_sequence() -> None:
-    """A link that names a ready sequence opens with that sequence, unless it brings a sequence of its own.
+    """A link that names a ready sequence (or only a preset) opens with that sequence (or the preset's
+    sample), unless it brings a sequence of its own.
 
     Only on the session's first run (later the box's on_change does this). When the link's sequence wins,
     or names "own", the ready value is dropped so the box names what is shown, as it does after typing.
@@ -322,6 +324,10 @@ def _ready_link_sequence() -> None:
     st.session_state["_ready_link_done"] = True
     key = next((k for k, label in READY_LABELS.items() if label == st.query_params.get("ready")), None)
     if key is None:
+        # a link naming only a preset opens on the preset's own sample sequence, as choosing it does
+        preset = next((k for k, label in WEIGHT_LABELS.items() if label == st.query_params.get("weights")), None)
+        if preset in PRESETS and "sequence" not in st.query_params and "text_mode" not in st.query_params:
+            st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[preset].sequence, False
         return
     if key not in READY or "sequence" in st.query_params or "text_mode" in st.query_params:
         _drop_from_url(["ready"])
@@ -365,7 +371,7 @@ def _sidebar() -> Controls:
     notices = st.container()
     warn: list[str] = []
     sb = st.sidebar
-    _ready_key_to_label()
+    _keys_to_labels()
     problems = _url_problems({
         "hidden_size": (lambda v: _int_param(v, 1, MAX_HIDDEN_SIZE), f"a whole number from 1 to {MAX_HIDDEN_SIZE}"),
         "seed": (lambda v: _int_param(v, 0, SEED_MAX), "a whole number from 0 to 2147483647"),
@@ -373,7 +379,7 @@ def _sidebar() -> Controls:
         "weight_scale": (lambda v: _float_param(v, *WEIGHT_SCALE_RANGE), "a number from 0.1 to 8"),
         "text_mode": (lambda v: v.lower() in ("true", "false"), "true or false"),
         "ready": (lambda v: v in READY_LABELS.values(), "the name or key of a ready sequence"),
-        "weights": (lambda v: v in WEIGHT_LABELS.values(), "the name of a choice in the Weights box"),
+        "weights": (lambda v: v in WEIGHT_LABELS.values(), "the name or key of a choice in the Weights box"),
     })
     _ready_link_sequence()
 

@@ -197,6 +197,17 @@ def test_a_link_may_name_a_ready_sequence_by_key_or_label(key):
     assert at.selectbox(key="ready").value == "own" and _controls(at).text == "5, 6, 7"
 
 
+def test_a_link_may_name_a_preset_by_key_or_label():
+    key = next(iter(PRESETS))
+    for given in (key, PRESETS[key].title):
+        at = _app(None, dict(weights=given))
+        assert not at.warning, (given, [w.value for w in at.warning])
+        assert at.selectbox(key="weights").value == key and at.query_params["weights"] == PRESETS[key].title
+        assert _controls(at).text == PRESETS[key].sequence and _controls(at).model_source == key  # its own sample
+    at = _app(None, dict(weights="no-such-preset"))                # neither a key nor a label: refused
+    assert len(at.warning) == 1 and "weights='no-such-preset'" in at.warning[0].value
+
+
 def test_a_ready_link_with_its_own_sequence_shows_that_sequence():
     at = _app(None, dict(ready="sine", sequence="1, 2, 3"))
     assert not at.warning and _controls(at).text == "1, 2, 3" and at.selectbox(key="ready").value == "own"
