@@ -368,7 +368,8 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
                          hovertemplate=f"step %{{x}}<br>unit %{{y}}<br>{q} = %{{z:.4f}}<extra></extra>",
                          xaxis=f"x{a}", yaxis=f"y{a}"))
     for a in sfx[1:]:
-        layout[f"yaxis{a}"].update(title=dict(text="unit"), autorange="reversed")
+        # whole-number unit ticks (a 1-unit model would otherwise get -0.5, 0, 0.5)
+        layout[f"yaxis{a}"].update(title=dict(text="unit"), autorange="reversed", tick0=0, dtick=max(1, -(-H // 8)))
     layout["yaxis"].update(autorange="reversed")
     xlabel = dict(title=dict(text="step (time)"))
     if text_mode and labels is not None and T <= 80:
