@@ -97,6 +97,12 @@ def check_length(name: str, length) -> int:
     return T
 
 
+def chance(name: str) -> float:
+    """The task's chance level: MSE of predicting the mean (1/6) or accuracy of guessing (1/classes)."""
+    info = task_info(name)
+    return 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
+
+
 def task_info(name: str) -> TaskInfo:
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; choose one of {', '.join(TASKS)}.")
@@ -112,9 +118,9 @@ def make_task(name: str, n: int, length: int, seed: int = 0) -> Task:
                          f"got {n!r}.")
     x, y = sample(name, int(n), T, np.random.default_rng(seed))
     if info.kind == "regression":
-        baseline, baseline_name = 1.0 / 6.0, "MSE of always predicting the mean (1/6)"
+        baseline, baseline_name = chance(name), "MSE of always predicting the mean (1/6)"
     else:
-        baseline, baseline_name = 1.0 / info.n_classes, f"accuracy of guessing (1/{info.n_classes})"
+        baseline, baseline_name = chance(name), f"accuracy of guessing (1/{info.n_classes})"
     return Task(name=name, x=x, y=y, kind=info.kind, n_classes=info.n_classes, baseline=baseline,
                 baseline_name=baseline_name, description=info.description)
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .cells import CELLS
 from .limits import MAX_HIDDEN_SIZE, MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
-from .tasks import check_length, make_task, sample, task_info
+from .tasks import chance, check_length, make_task, sample, task_info
 
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -182,8 +182,7 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
     if not 0 < total_seconds <= MAX_TRAIN_SECONDS:
         raise ValueError(f"total_seconds must be above 0 and at most {MAX_TRAIN_SECONDS}; "
                          f"got {total_seconds!r}.")
-    info = task_info(task)
-    baseline = 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
+    baseline = chance(task)
     configs = [check_config(recipe(task, length=T, kind=kind, max_steps=max_steps, max_seconds=total_seconds,
                                    eval_every=max_steps, **changes)) for T, kind in runs]
     start = time.perf_counter()

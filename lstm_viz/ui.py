@@ -515,6 +515,7 @@ from .cells import CELLS as _CELLS  # noqa: E402
 from .figures_train import lag_sweep as _lag_sweep_figure  # noqa: E402
 from .flow import gradient_flow as _gradient_flow  # noqa: E402
 from .tasks import TASKS as _TASKS  # noqa: E402
+from .tasks import chance as _chance  # noqa: E402
 from .weights import Loaded as _Loaded  # noqa: E402
 from .weights import read_weights as _read_weights  # noqa: E402
 from .weights import save_model as _save_model  # noqa: E402
@@ -657,7 +658,7 @@ def run_sentence(last: dict, label: str) -> str:
             return f"{label}: stopped before its first evaluation."
         final = dict(step=run["test_step"][-1], seconds=run["last"]["seconds"], test_loss=run["test_loss"][-1],
                      test_acc=run["test_acc"][-1])
-    baseline = 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
+    baseline = _chance(last["task"])
     why = {"seconds": " The time budget ran out first.", "target": " It reached the target early."}
     return (_reading.result_sentence(label, info.kind, final["test_loss"], final["test_acc"], baseline,
                                      final["step"], final["seconds"], TRAIN_BATCH) + why.get(final.get("reason"), ""))
@@ -717,8 +718,7 @@ def _sweep_results(sweep: dict) -> tuple[dict, float, bool]:
     res: dict = {}
     for p in sweep["points"]:
         res.setdefault(p.kind.upper(), []).append((p.length, p.test_acc if classify else p.test_loss))
-    baseline = 1.0 / info.n_classes if classify else 1.0 / 6.0
-    return res, baseline, classify
+    return res, _chance(sweep["task"]), classify
 
 
 def sweep_figure():

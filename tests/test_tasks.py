@@ -97,3 +97,12 @@ def test_bad_arguments_raise_one_sentence(kwargs):
         make_task(**args)
     msg = str(e.value)
     assert msg.endswith(".") and msg.count(". ") == 0
+
+
+def test_chance_is_the_measured_baseline_of_each_task():
+    from lstm_viz.tasks import chance
+    for name in TASKS:
+        task = make_task(name, 2000, TASKS[name].default_length, seed=3)
+        assert chance(name) == task.baseline
+    y = make_task("adding", 20000, 50, seed=4).y
+    assert abs(float(np.mean((y - 1.0) ** 2)) - chance("adding")) < 0.01   # predicting the mean scores 1/6
