@@ -230,6 +230,24 @@ class _Cell:
             raise ValueError(f"dh has shape {dh.shape}; expected {tr.h.shape}, the shape of trace.h.")
         return dh if tr.batched else dh[:, None, :]
 
+    def preactivations(self, tr) -> dict[str, np.ndarray]:
+        """What each gate's nonlinearity read, gate name -> (T, H) or (T, B, H), from the trace.
+
+        LSTM i, f, g, o and GRU r, z: W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, split in gate order;
+        GRU n: W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn); RNN: {"h": the tanh's argument}.
+        One product over all steps, after the fact, so the forward kernel stays as lean as it is.
+        """
+        x, hprev = tr.cache["x"], tr.cache["hprev"]                       # (T, B, D), (T, B, H)
+        xz = x @ self.weight_ih.T + self.bias_ih                          # (T, B, GH)
+        hz = hprev @ self.weight_hh.T + self.bias_hh                      # (T, B, GH)
+        if self.kind == "rnn":
+            parts = {"h": xz + hz}
+        else:
+            parts = dict(zip(self.gate_names, np.split(xz + hz, self.n_gates, axis=-1)))
+            if self.kind == "gru":
+                parts["n"] = np.split(xz, 3, axis=-1)[2] + tr.cache["r"] * np.split(hz, 3, axis=-1)[2]
+        return {k: _unbatch(v, tr.batched) for k, v in parts.items()}
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """PyTorch state_dict names for a one-layer module."""
         return {"weight_ih_l0": self.weight_ih, "weight_hh_l0": self.weight_hh,

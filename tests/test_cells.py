@@ -197,3 +197,25 @@ def test_random_is_reproducible_and_sets_forget_bias():
     f_bias = np.split(a.bias_ih + a.bias_hh, 4)[1]
     np.testing.assert_array_equal(f_bias, 2.0)
     assert not a.weight_hh.flags.writeable
+
+
+@pytest.mark.parametrize("cls", CELLS)
+@pytest.mark.parametrize("B", [None, 3])
+def test_preactivations_recomputed_by_hand_give_the_gates(cls, B):
+    """Each pre-activation, written out from the weights one gate at a time, and its nonlinearity gives the
+    trace's gate: the numbers the cell page prints inside sigmoid(...) and tanh(...)."""
+    x, h0, c0 = _inputs(cls, 5, B, 2, 3, seed=4)
+    m = cls.random(2, 3, seed=2, forget_bias=0.7)
+    tr = _run(m, x, h0, c0)
+    pre = m.preactivations(tr)
+    H = 3
+    hprev = np.concatenate([np.asarray(h0)[None], tr.h[:-1]])
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for k, name in enumerate(m.gate_names or ("h",)):
+        rows = slice(k * H, (k + 1) * H)
+        xin = x @ m.weight_ih[rows].T + m.bias_ih[rows]
+        hin = hprev @ m.weight_hh[rows].T + m.bias_hh[rows]
+        want = xin + (tr.r * hin if name == "n" else hin)
+        np.testing.assert_allclose(pre[name], want, atol=1e-13)
+        act = np.tanh if name in ("g", "n", "h") else sig
+        np.testing.assert_allclose(act(pre[name]), getattr(tr, name), atol=1e-13)
