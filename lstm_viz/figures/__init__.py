@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, sample_colorscale
 
-from .export import BOX, GATES_IN_01, HIGH, LOW, WORDS, quantities
+from ..export import BOX, GATES_IN_01, HIGH, LOW, WORDS, quantities
 
 SEQUENTIAL = "Viridis"
 DIVERGING = "RdBu_r"

@@ -25,11 +25,11 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from .cells import LSTM
-from .export import trace_csv, weights_npz
-from .limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS
-from .presets import PRESETS, load_preset
-from .sequences import DEFAULT_READY, DEFAULT_TEXT, READY, Sequence, parse_sequence
+from ..cells import LSTM
+from ..export import trace_csv, weights_npz
+from ..limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS
+from ..presets import PRESETS, load_preset
+from ..sequences import DEFAULT_READY, DEFAULT_TEXT, READY, Sequence, parse_sequence
 
 # ---------------------------------------------------------------------------------------------
 # the shared controls: defaults and ranges, stated once
@@ -509,16 +509,16 @@ import io as _io  # noqa: E402
 from dataclasses import replace as _replace  # noqa: E402
 import pandas as _pd  # noqa: E402
 
-from . import reading as _reading  # noqa: E402
-from . import train as _train  # noqa: E402
-from .cells import CELLS as _CELLS  # noqa: E402
-from .figures_train import lag_sweep as _lag_sweep_figure  # noqa: E402
-from .flow import gradient_flow as _gradient_flow  # noqa: E402
-from .tasks import TASKS as _TASKS  # noqa: E402
-from .tasks import chance as _chance  # noqa: E402
-from .weights import Loaded as _Loaded  # noqa: E402
-from .weights import read_weights as _read_weights  # noqa: E402
-from .weights import save_model as _save_model  # noqa: E402
+from .. import reading as _reading  # noqa: E402
+from .. import train as _train  # noqa: E402
+from ..cells import CELLS as _CELLS  # noqa: E402
+from ..figures_train import lag_sweep as _lag_sweep_figure  # noqa: E402
+from ..flow import gradient_flow as _gradient_flow  # noqa: E402
+from ..tasks import TASKS as _TASKS  # noqa: E402
+from ..tasks import chance as _chance  # noqa: E402
+from ..weights import Loaded as _Loaded  # noqa: E402
+from ..weights import read_weights as _read_weights  # noqa: E402
+from ..weights import save_model as _save_model  # noqa: E402
 
 APP2_MODELS = ("RNN", "LSTM", "GRU")
 SWEEP_LENGTHS = _train.SWEEP_LENGTHS
