@@ -1,7 +1,7 @@
 """lstm-viz: watch every gate of a real LSTM. Entry point: page config, navigation, the shared sidebar.
 
 Run with `streamlit run app.py`. The sidebar is drawn here, before the page runs, so its URL
-parameters survive moving between pages (see lstm_viz/ui.py).
+parameters survive moving between pages (see lstm_viz/ui/links.py).
 """
 import os
 from pathlib import Path

@@ -23,6 +23,7 @@ single tanh per step serves every gate.
 
 Each forward rule sits next to its backward rule. Backward is a function of the trace only:
 it never recomputes the forward pass.
+Layer: engine. Imports NumPy only.
 """
 from __future__ import annotations
 

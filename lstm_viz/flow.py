@@ -19,6 +19,7 @@ gates close, the carousel empties just as an RNN's gradient vanishes.
 
 For the RNN, dh_T/dh_t = prod (diag(1 - h_s^2) W_hh), so ||J_t|| <= sigma_max(W_hh)^k
 (Pascanu, Mikolov & Bengio 2013): below sigma_max = 1 the gradient must vanish; above it may explode.
+Layer: engine. Imports NumPy and limits only.
 """
 from __future__ import annotations
 
@@ -59,6 +60,17 @@ def unit_projection(hidden_size: int, seed: int = 0) -> np.ndarray:
     return u / np.linalg.norm(u)
 
 
+def jacobian_norms(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frobenius and spectral norms of each J_t (T, H, H), the rows of dh_T/dh_t."""
+    fro = np.linalg.norm(J, axis=(1, 2))                              # (T,)
+    # ||J_t||_2 = sqrt of the largest eigenvalue of J_t J_t^T: a symmetric eigensolve is several times
+    # faster than an SVD at T = 500, H = 128; J_t is scaled to unit Frobenius norm first so a vanished
+    # Jacobian (1e-200) does not underflow when squared
+    Jn = J / np.where(fro > 0, fro, 1.0)[:, None, None]               # (T, H, H)
+    top = np.linalg.eigvalsh(Jn @ Jn.transpose(0, 2, 1))[:, -1]       # (T,)
+    return fro, fro * np.sqrt(np.clip(top, 0.0, 1.0))
+
+
 def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None, jacobian: bool = True) -> Flow:
     """Gradient flow for a single-layer LSTM, GRU or RNN on one sequence x (T, D) or (T,) for D = 1.
 
@@ -90,16 +102,7 @@ def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None,
     dh_tot = out[2] if model.kind == "gru" else out[1]           # (T, K, H) dL/dh_t per direction
     back = slice(None, None, -1)                                  # t -> k = T-1-t
     grad_h = np.linalg.norm(dh_tot[back, 0], axis=-1)             # (T,)
-    jac_fro = jac_spec = None
-    if jacobian:
-        J = dh_tot[back, 1:]                                      # (T, H, H) rows of dh_T/dh_t
-        jac_fro = np.linalg.norm(J, axis=(1, 2))                  # (T,)
-        # ||J_t||_2 = sqrt of the largest eigenvalue of J_t J_t^T: a symmetric eigensolve is several
-        # times faster than an SVD at T = 500, H = 128; J_t is scaled to unit Frobenius norm first so a
-        # vanished Jacobian (1e-200) does not underflow when squared
-        Jn = J / np.where(jac_fro > 0, jac_fro, 1.0)[:, None, None]  # (T, H, H)
-        top = np.linalg.eigvalsh(Jn @ Jn.transpose(0, 2, 1))[:, -1]   # (T,)
-        jac_spec = jac_fro * np.sqrt(np.clip(top, 0.0, 1.0))         # (T,)
+    jac_fro, jac_spec = jacobian_norms(dh_tot[back, 1:]) if jacobian else (None, None)
     sigma_max = float(np.linalg.svd(model.weight_hh, compute_uv=False)[0])
 
     grad_c = cell_path = hidden_path = fp = fp_mean = bound = None

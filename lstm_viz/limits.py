@@ -1,4 +1,7 @@
-"""Limits a public demo enforces, stated once. The UI shows them and the entry points it uses check them."""
+"""Limits a public demo enforces, stated once. The UI shows them and the entry points it uses check them.
+
+Layer: engine. Imports nothing.
+"""
 
 MAX_STEPS = 500          # sequence length T
 MAX_INPUT_SIZE = 64      # input dimension D (text mode: distinct characters)

@@ -1,5 +1,7 @@
 """Shipped weights: two hand-built LSTMs that each show one behaviour, and LSTM, GRU and RNN trained per task.
 
+Layer: engine. Imports NumPy and the engine (no plotly, pandas, streamlit).
+
 Each preset is a small .npz in lstm_viz/presets/ with PyTorch state_dict names (weight_ih_l0,
 weight_hh_l0, bias_ih_l0, bias_hh_l0) plus, for trained ones, the linear read-out on the last hidden
 state (readout.weight (C, H), readout.bias (C,)). scripts/make_presets.py writes them;
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .sequences import format_sequence
 from .tasks import TASKS, make_task
 from .weights import read_weights
 
@@ -41,8 +44,8 @@ class Preset:
 
 
 @dataclass(frozen=True, eq=False)
-class Loaded:
-    """A preset's model and, for trained ones, its read-out (field names as lstm_viz.weights.Loaded)."""
+class PresetModel:
+    """A shipped preset, loaded: its catalogue entry, its model and, for trained ones, its read-out."""
 
     preset: Preset
     model: object                       # LSTM, GRU or RNN
@@ -57,17 +60,9 @@ class Loaded:
         return self.model.forward(x).h[-1] @ self.readout_weight.T + self.readout_bias
 
 
-def format_sequence(x: np.ndarray, decimals: int = 2) -> str:
-    """x (T,) or (T, D) as text in the app's syntax: "1, 0, 1" or rows "0.53 0; 0.12 1"."""
-    x = np.round(np.asarray(x, dtype=float), decimals) + 0.0   # + 0.0 turns -0.0 into 0.0
-    if x.ndim == 1 or x.shape[1] == 1:
-        return ", ".join(f"{v:g}" for v in x.reshape(-1))
-    return "; ".join(" ".join(f"{v:g}" for v in row) for row in x)
-
-
 def task_sample(task: str, length: int = TRAINED_LENGTH, seed: int = SAMPLE_SEED) -> str:
     """One example of the task as text, the suggested sequence for its trained presets."""
-    return format_sequence(make_task(task, 1, length, seed=seed).x[:, 0, :])
+    return format_sequence(np.round(make_task(task, 1, length, seed=seed).x[:, 0, :], 2))
 
 
 _NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
@@ -116,7 +111,7 @@ def _catalog() -> dict[str, Preset]:
 PRESETS: dict[str, Preset] = _catalog()
 
 
-def load_preset(key: str) -> Loaded:
+def load_preset(key: str) -> PresetModel:
     """The preset's model (and read-out), read from its .npz without executing code."""
     if key not in PRESETS:
         raise ValueError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
@@ -124,7 +119,7 @@ def load_preset(key: str) -> Loaded:
 
 
 @lru_cache(maxsize=None)
-def _load(key: str) -> Loaded:
+def _load(key: str) -> PresetModel:
     p = PRESETS[key]
     w = read_weights(p.path)
     if (w.model.kind, w.model.input_size, w.model.hidden_size) != (p.kind, p.input_size, p.hidden_size):
@@ -135,4 +130,4 @@ def _load(key: str) -> Loaded:
     for a in (w.readout_weight, w.readout_bias):
         if a is not None:
             a.setflags(write=False)   # cached and shared: nobody may change them
-    return Loaded(p, w.model, w.readout_weight, w.readout_bias)
+    return PresetModel(p, w.model, w.readout_weight, w.readout_bias)

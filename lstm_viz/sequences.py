@@ -6,12 +6,14 @@ Shapes: T steps, D input size.
     text      "hello" in text mode                   -> x (T, D) one-hot over the D characters present,
                                                         each step labelled by its character
 Every refusal is a ValueError with one sentence saying what was wrong and what is accepted.
-Pure Python and NumPy: no streamlit here, so parsers are tested and fuzzed directly.
+Layer: engine. Imports NumPy and limits only (no plotly, pandas, streamlit), so parsers are tested and
+fuzzed directly.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -152,7 +154,16 @@ def format_sequence(values) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# ready sequences: key -> (title, one line on what to look for, text, text mode)
+# ready sequences
+
+
+class Ready(NamedTuple):
+    """A ready-made sequence the sidebar offers."""
+
+    title: str        # short label for a select box
+    hint: str         # one line on what to look for
+    text: str         # the sequence in the app's syntax
+    text_mode: bool   # True: read the text one character per step
 
 
 def _adding_sample(T: int = 30, seed: int = 1) -> np.ndarray:
@@ -166,34 +177,33 @@ def _adding_sample(T: int = 30, seed: int = 1) -> np.ndarray:
     return x
 
 
-def _ready() -> dict[str, tuple[str, str, str, bool]]:
+def _ready() -> dict[str, Ready]:
     t = np.arange(40)
     step = np.where(np.arange(24) >= 6, 1.0, 0.0)
     impulse = np.where(np.arange(24) == 4, 1.0, 0.0)
     noise = np.round(np.random.default_rng(0).normal(0, 1, 40), 2)
     return {
-        "step": ("Step", "input switches from 0 to 1 at step 6 and stays: watch the memory fill up",
+        "step": Ready("Step", "input switches from 0 to 1 at step 6 and stays: watch the memory fill up",
                  format_sequence(step), False),
-        "impulse": ("Impulse", "a single 1 at step 4: does the cell remember it afterwards?",
+        "impulse": Ready("Impulse", "a single 1 at step 4: does the cell remember it afterwards?",
                     format_sequence(impulse), False),
-        "sine": ("Sine", "a slow wave, two periods over 40 steps", format_sequence(np.round(np.sin(t * np.pi / 10), 3)),
+        "sine": Ready("Sine", "a slow wave, two periods over 40 steps", format_sequence(np.round(np.sin(t * np.pi / 10), 3)),
                  False),
-        "noise": ("Noise", "40 random values (standard normal, seed 0)", format_sequence(noise), False),
-        "adding": ("Adding-problem sample", "two channels: a value and a marker; the task is the sum of "
+        "noise": Ready("Noise", "40 random values (standard normal, seed 0)", format_sequence(noise), False),
+        "adding": Ready("Adding-problem sample", "two channels: a value and a marker; the task is the sum of "
                    "the two marked values", format_sequence(_adding_sample()), False),
-        "sentence": ("Sentence", "a pangram in text mode: one input per character",
+        "sentence": Ready("Sentence", "a pangram in text mode: one input per character",
                      "the quick brown fox jumps over the lazy dog", True),
     }
 
 
 READY = _ready()
 DEFAULT_READY = "step"
-DEFAULT_TEXT = READY[DEFAULT_READY][2]
+DEFAULT_TEXT = READY[DEFAULT_READY].text
 
 
 def ready_sequence(key: str) -> Sequence:
     """The ready sequence named key (see READY)."""
     if key not in READY:
         raise ValueError(f"There is no ready sequence {key!r}; choose one of {', '.join(READY)}.")
-    _, _, text, text_mode = READY[key]
-    return parse_sequence(text, text_mode)
+    return parse_sequence(READY[key].text, READY[key].text_mode)

@@ -3,6 +3,7 @@
 Shapes: T steps, B batch, D input size, H hidden size, L layers.
     h^(0)_t = x_t;   h^(l)_t = cell_l(h^(l-1)_t, h^(l)_{t-1})   for l = 1..L
 Each layer's whole trace is kept, so a page can show any layer.
+Layer: engine. Imports NumPy and cells only.
 """
 from __future__ import annotations
 
@@ -106,3 +107,14 @@ class Stack:
     def __repr__(self):
         return (f"Stack({self.kind.upper()}, layers={self.num_layers}, input_size={self.input_size}, "
                 f"hidden_size={self.hidden_size})")
+
+
+def layer_input(model, x, layer: int) -> np.ndarray:
+    """What layer `layer` of a stack reads: x itself for layer 0, else the hidden states of the layer below,
+    (T, H) or (T, B, H). A single cell is a stack of one."""
+    layers = getattr(model, "layers", None) or [model]
+    if not 0 <= layer < len(layers):
+        raise ValueError(f"There is no layer {layer}; this model has layers 0 to {len(layers) - 1}.")
+    for below in layers[:layer]:
+        x = below.forward(x).h
+    return x

@@ -12,9 +12,11 @@ reads the whole sequence and answers from its last hidden state.
     temporal_order  Hochreiter & Schmidhuber (1997) experiment 6a: B starts and E ends the sequence,
                     X or Y appears once in steps [T/10, T/5] and once in [T/2, 3T/5], distractors a, b,
                     c, d fill the rest; the class is the order XX, XY, YX or YY. Chance is 1/4.
+Layer: engine. Imports NumPy and limits only.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,10 +99,30 @@ def check_length(name: str, length) -> int:
     return T
 
 
-def chance(name: str) -> float:
-    """The task's chance level: MSE of predicting the mean (1/6) or accuracy of guessing (1/classes)."""
+@dataclass(frozen=True)
+class Chance:
+    """What a model that knows nothing scores on a task: the one place these numbers and words live."""
+
+    score: float        # test metric: MSE of predicting the mean (regression) or accuracy of guessing
+    score_words: str    # that metric in words, with its value
+    loss: float         # training loss: the same MSE, or the cross-entropy ln C of a uniform guess
+    loss_words: str     # that loss in words, with its value
+
+
+def chance_level(name: str) -> Chance:
+    """The task's chance levels. Regression targets are U + U with U ~ U(0, 1): predicting the mean 1 scores
+    MSE Var(U + U) = 1/6. Classification over C classes: accuracy 1/C, cross-entropy ln C."""
     info = task_info(name)
-    return 1.0 / 6.0 if info.kind == "regression" else 1.0 / info.n_classes
+    if info.kind == "regression":
+        words = "MSE of always predicting the mean (1/6)"
+        return Chance(1.0 / 6.0, words, 1.0 / 6.0, words)
+    C = info.n_classes
+    return Chance(1.0 / C, f"accuracy of guessing (1/{C})", math.log(C), f"cross-entropy of guessing (ln {C})")
+
+
+def chance(name: str) -> float:
+    """The task's chance score: MSE of predicting the mean (1/6) or accuracy of guessing (1/classes)."""
+    return chance_level(name).score
 
 
 def task_info(name: str) -> TaskInfo:
@@ -117,12 +139,9 @@ def make_task(name: str, n: int, length: int, seed: int = 0) -> Task:
         raise ValueError(f"The number of examples must be a whole number from 1 to {MAX_EXAMPLES}; "
                          f"got {n!r}.")
     x, y = sample(name, int(n), T, np.random.default_rng(seed))
-    if info.kind == "regression":
-        baseline, baseline_name = chance(name), "MSE of always predicting the mean (1/6)"
-    else:
-        baseline, baseline_name = chance(name), f"accuracy of guessing (1/{info.n_classes})"
-    return Task(name=name, x=x, y=y, kind=info.kind, n_classes=info.n_classes, baseline=baseline,
-                baseline_name=baseline_name, description=info.description)
+    level = chance_level(name)
+    return Task(name=name, x=x, y=y, kind=info.kind, n_classes=info.n_classes, baseline=level.score,
+                baseline_name=level.score_words, description=info.description)
 
 
 def sample(name: str, n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,13 @@ Shapes: T steps, B batch, D input size, H hidden size, C outputs (1 for regressi
 Every step draws a fresh batch, takes the exact BPTT gradient from the engine (dL/dh_t is zero except
 at the last step), clips the global gradient norm and makes one Adam step. A seeded run gives the same
 numbers bit for bit; the wall-clock budget only decides how many steps there are.
+Layer: engine. Imports NumPy and the engine (cells, tasks, limits) only.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -117,7 +118,7 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     params["readout.bias"] = np.zeros(C)                     # (C,)
     test = make_task(cfg.task, cfg.test_size, cfg.length, seed=int(rng.integers(2**31)))
     data_rng = np.random.default_rng(int(rng.integers(2**31)))
-    adam = _Adam(params, cfg.lr)
+    adam = Adam(params, cfg.lr)
     start = time.perf_counter()
     step = 0
     while True:
@@ -143,6 +144,43 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
                 g *= cfg.clip / grad_norm
         adam.step(params, grads)
         step += 1
+
+
+@dataclass(eq=False)
+class RunLog:
+    """One run's curves and results as Progress reports arrive: what the training page plots and reports.
+
+    Kept outside the generator so that a run stopped halfway (the visitor pressed Stop) keeps what it
+    trained so far.
+    """
+
+    step: list = field(default_factory=list)        # Adam step of every report
+    loss: list = field(default_factory=list)        # training loss of every report
+    test_step: list = field(default_factory=list)   # Adam steps of the evaluations
+    test_loss: list = field(default_factory=list)   # test loss at each evaluation
+    test_acc: list = field(default_factory=list)    # test accuracy at each evaluation (None for regression)
+    last: Progress | None = None                    # the newest report: its model and read-out
+    final: Progress | None = None                   # the report that ended the run, once it has ended
+
+    def add(self, p: Progress) -> None:
+        self.step.append(p.step)
+        self.loss.append(p.loss)
+        if p.test_loss is not None:
+            self.test_step.append(p.step)
+            self.test_loss.append(p.test_loss)
+            self.test_acc.append(p.test_acc)
+        self.last = p
+        if p.done:
+            self.final = p
+
+    def result(self) -> Progress | None:
+        """The final report, or for a run stopped early its last evaluation (None before the first)."""
+        if self.final is not None:
+            return self.final
+        if not self.test_loss:
+            return None
+        return replace(self.last, step=self.test_step[-1], test_loss=self.test_loss[-1],
+                       test_acc=self.test_acc[-1], reason="")
 
 
 def run(config: TrainConfig | None = None, **changes) -> Progress:
@@ -191,6 +229,15 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
         last = run(replace(cfg, max_seconds=left / (len(configs) - n)))
         yield SweepPoint(cfg.kind, cfg.length, last.test_loss, last.test_acc, baseline, last.step,
                          last.seconds)
+
+
+def sweep_scores(points, task: str) -> dict[str, list[tuple[int, float]]]:
+    """Lag-sweep results by model ('LSTM' ...): (length, final test accuracy or MSE), as the page plots them."""
+    classify = task_info(task).kind == "classification"
+    out: dict[str, list[tuple[int, float]]] = {}
+    for p in points:
+        out.setdefault(p.kind.upper(), []).append((p.length, p.test_acc if classify else p.test_loss))
+    return out
 
 
 def evaluate(model, readout, x, y, classify: bool) -> tuple[float, float | None]:
@@ -245,7 +292,7 @@ def _loss_and_grads(model, readout, x, y, classify: bool):
     return float(loss), grads
 
 
-class _Adam:
+class Adam:
     """Kingma & Ba (2015) with bias correction; updates the parameter arrays in place."""
 
     def __init__(self, params: dict, lr: float, beta1=0.9, beta2=0.999, eps=1e-8):

@@ -13,6 +13,7 @@ Accepted layouts (H hidden, D input, L layers, G = 4 LSTM / 3 GRU / 1 RNN gates)
 Loading never runs code: the zip's declared sizes and every .npy header are checked before any
 array is read, object arrays are refused (allow_pickle=False), and every problem is a ValueError
 with one sentence saying what was wrong and what is expected.
+Layer: engine. Imports NumPy, the standard library and the engine only.
 """
 from __future__ import annotations
 
@@ -59,6 +60,22 @@ def save_model(path, model, readout_weight=None, readout_bias=None) -> None:
         arrays["readout.weight"] = np.asarray(readout_weight)
         arrays["readout.bias"] = np.asarray(readout_bias)
     np.savez(path, **arrays)
+
+
+def npz_bytes(model, readout_weight=None, readout_bias=None) -> bytes:
+    """What save_model writes, as bytes (for a download button)."""
+    buf = io.BytesIO()
+    save_model(buf, model, readout_weight, readout_bias)
+    return buf.getvalue()
+
+
+def describe_layers(model) -> list[dict]:
+    """One dict per layer, bottom first: kind, sizes and the largest singular value of W_hh, the number
+    that bounds how fast an RNN's gradient can grow or shrink per step (Pascanu et al. 2013)."""
+    layers = getattr(model, "layers", None) or [model]
+    return [{"layer": k, "cell": m.kind.upper(), "input size": m.input_size, "hidden size": m.hidden_size,
+             "largest singular value of W_hh": float(np.linalg.norm(m.weight_hh, 2))}
+            for k, m in enumerate(layers)]
 
 
 def read_weights(source, enforce_limits: bool = True) -> Loaded:
@@ -280,4 +297,4 @@ def _readout(arrays, torch: bool):
     return found[0] if found else None
 
 
-__all__ = ["Loaded", "load_weights", "read_weights", "save_model", "CELLS"]
+__all__ = ["Loaded", "load_weights", "read_weights", "save_model", "npz_bytes", "describe_layers", "CELLS"]

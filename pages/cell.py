@@ -2,15 +2,16 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.export import step_equations, step_reading, step_table
-from lstm_viz.figures import MAX_FRAMES, cell_diagram
+from lstm_viz.figures import CELL_FRAMES, cell_diagram
+from lstm_viz.tables import step_table
+from lstm_viz.words import step_equations, step_sentence
 
 c = ui.controls()
 tr = ui.layer_trace(c)
 label = c.labels[c.step]
 
 st.title("The cell, step by step")
-st.markdown(f"**{step_reading(tr, c.step, c.unit, label)}**")
+st.markdown(f"**{step_sentence(tr, c.step, c.unit, label)}**")
 
 if c.kind != "lstm":
     st.info(f"The diagram draws an LSTM cell; the chosen weights are a {c.kind.upper()}, so this page shows its "
@@ -23,8 +24,8 @@ if diagram is not None:
     with diagram:
         st.plotly_chart(cell_diagram(tr, c.unit, c.step, c.labels if c.text_mode else None),
                         key="cell_diagram", config={"displayModeBar": False})
-        note = (f" This sequence has {c.steps} steps, so the animation plays {MAX_FRAMES} of them, evenly spaced."
-                if c.steps > MAX_FRAMES else "")
+        note = (f" This sequence has {c.steps} steps, so the animation plays {CELL_FRAMES} of them, evenly spaced."
+                if c.steps > CELL_FRAMES else "")
         st.caption("▶ Play and the slider under the diagram run in your browser; the sidebar's step sets the "
                    "numbers on the right. Colours: gates on a sequential scale from 0 to 1, everything signed on "
                    "a diverging scale with 0 white. The strip shows every unit at once; the orange box is unit "

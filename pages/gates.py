@@ -2,7 +2,8 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.export import HIGH, LOW, quantities, saturation_table
+from lstm_viz.tables import HIGH, LOW, saturation_table
+from lstm_viz.words import quantities
 from lstm_viz.figures import gate_heatmaps, saturation_figure, unit_lines
 
 c = ui.controls()

@@ -1,9 +1,10 @@
 """Vanishing gradients: one sequence through a vanilla RNN, an LSTM (and a GRU), gradients side by side."""
 import streamlit as st
 
-from lstm_viz import reading, ui
-from lstm_viz.figures_flow import backward_animation, cell_split, gradient_norms
+from lstm_viz import ui, words
+from lstm_viz.figures import backward_animation, cell_split, gradient_norms
 from lstm_viz.limits import MAX_STEPS
+from lstm_viz.tables import forget_bias_table
 
 c = ui.controls()
 st.title("Why the RNN forgets and the LSTM remembers")
@@ -18,7 +19,7 @@ source = left.radio("Sequence", ["a random sequence", "the sidebar's sequence"],
                     horizontal=True)
 length = left.slider("Length of the random sequence", 2, MAX_STEPS, 100, key="grad_length",
                      disabled=source != "a random sequence", help=f"At most {MAX_STEPS} steps.")
-labels = middle.multiselect("Models", list(ui.APP2_MODELS), default=["RNN", "LSTM"], key="grad_models")
+labels = middle.multiselect("Models", list(ui.MODELS), default=["RNN", "LSTM"], key="grad_models")
 jacobian = middle.toggle("Full Jacobian ||dh_T/dh_t||", key="grad_jacobian",
                          help="Plot the largest singular value of dh_T/dh_t instead of ||dL/dh_t|| for one direction.")
 clip_on = right.toggle("Clip the gradient norm", key="grad_clip")
@@ -44,11 +45,11 @@ if not flows:
 T = x.shape[0]
 k = st.slider("Read the gradient this many steps back", 1, T - 1, min(40, T - 1), key="grad_k") if T > 2 else T - 1
 st.plotly_chart(gradient_norms(flows, jacobian=jacobian), key="grad_norms")
-st.markdown(reading.retention_sentence(flows, k))
+st.markdown(words.retention_sentence(flows, k))
 if "RNN" in flows:
-    st.markdown(reading.pascanu_sentence(flows["RNN"], k))
+    st.markdown(words.pascanu_sentence(flows["RNN"], k))
 if clip_on:
-    st.markdown(reading.clip_sentence(flows))
+    st.markdown(words.clip_sentence(flows))
 
 st.subheader("The backward pass, step by step")
 st.caption("Press play: the gradient leaves the last step and spreads back to the first. Bright is as large "
@@ -58,10 +59,10 @@ st.plotly_chart(backward_animation(flows), key="grad_animation")
 if "LSTM" in flows:
     st.subheader("Inside the LSTM: the cell line is not a free ride")
     st.plotly_chart(cell_split(flows["LSTM"]), key="grad_cell_split")
-    st.markdown(reading.cell_path_sentence(flows["LSTM"], k))
-    st.markdown(reading.forget_sentence(c.forget_bias, flows["LSTM"]))
+    st.markdown(words.cell_path_sentence(flows["LSTM"], k))
+    st.markdown(words.forget_sentence(c.forget_bias, flows["LSTM"]))
     st.markdown(
         "A common simplification says the cell state lets the gradient flow back unchanged. The cell line has "
         "no weight matrix, true, but every step multiplies the gradient by the forget gate f. Set the forget "
         "bias in the sidebar to 0 or below and watch the LSTM's curve fall like the RNN's.")
-    st.table(ui.forget_bias_table())
+    st.table(forget_bias_table())

@@ -1,10 +1,10 @@
 """Train them yourself: an RNN, an LSTM (and a GRU) on a long-lag task, same budget, side by side."""
 import streamlit as st
 
-from lstm_viz import reading, ui
-from lstm_viz.figures_train import loss_curves
+from lstm_viz import ui
+from lstm_viz.figures import loss_curves
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
-from lstm_viz.tasks import TASKS
+from lstm_viz.tasks import TASKS, chance_level
 
 ui.controls()
 st.title("Train them yourself")
@@ -13,14 +13,14 @@ st.markdown("Each model reads the whole sequence and answers from its last hidde
             "Adam and gradient clipping, on fresh random sequences at every step.")
 
 task = st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].description, key="train_task")
-info = TASKS[task]
+info, level = TASKS[task], chance_level(task)
 mode = st.radio("Mode", ["Train at this length", "Lag sweep: train at several lengths"], key="train_mode",
                 horizontal=True)
 sweep = mode.startswith("Lag")
 left, middle, right = st.columns(3)
 length = left.slider("Sequence length T (the lag to bridge)", info.min_length, 200, info.default_length,
                      key="train_length", disabled=sweep)
-labels = left.multiselect("Models", list(ui.APP2_MODELS), default=["RNN", "LSTM"], key="train_models")
+labels = left.multiselect("Models", list(ui.MODELS), default=["RNN", "LSTM"], key="train_models")
 hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden")
 seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed")
 steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 600, step=10, key="train_steps",
@@ -31,13 +31,13 @@ seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 30, ke
 if sweep:
     st.caption(f"The sweep trains every model at T = {', '.join(map(str, ui.SWEEP_LENGTHS))}, each run with the "
                f"budget above, {MAX_TRAIN_SECONDS} s at most in all.")
+
+
 go, stop, _ = st.columns([1, 1, 4])
 go.button("Start training", type="primary", key="train_go", disabled=not labels, on_click=ui.request_training)
 start = ui.training_requested()
 stop.button("Stop", key="train_stop", help="Stops training; the runs so far are kept.")
 status, chart = st.empty(), st.empty()
-chance = reading.chance_loss(info.kind, info.n_classes)
-chance_name = "MSE of guessing the mean (1/6)" if info.kind == "regression" else f"cross-entropy ln {info.n_classes}"
 
 if not sweep:
     if start:
@@ -45,13 +45,13 @@ if not sweep:
         for n, (done, text, runs) in enumerate(ui.train_side_by_side(task, length, labels, hidden, steps, seconds,
                                                                      seed)):
             bar.progress(done, text=text)
-            chart.plotly_chart(loss_curves(runs, chance, chance_name), key=f"train_live_{n}")
+            chart.plotly_chart(loss_curves(runs, level.loss, level.loss_words), key=f"train_live_{n}")
         status.empty()
     last = ui.training_runs()
     if last is not None and last["runs"]:
         if last["status"] == "running":
             st.warning("Training was stopped; below are the runs up to that point.")
-        chart.plotly_chart(loss_curves(last["runs"], chance, chance_name), key="train_losses")
+        chart.plotly_chart(loss_curves(last["runs"], level.loss, level.loss_words), key="train_losses")
         for label, run in last["runs"].items():
             st.markdown(ui.run_sentence(last, label))
             a, b = st.columns(2)

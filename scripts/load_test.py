@@ -113,7 +113,7 @@ async def act_page(page, rng):
 async def act_page_specific(page, rng):
     here = await _where(page)
     if here == "cell":
-        button = page.locator(".st-key-_step_next button")
+        button = page.locator(".st-key-step_next button")
         if await button.is_enabled():
             return await _rerun(page, button.click)
         return await act_slider(page, rng, "step")

@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz.figures_train import lag_sweep as lag_sweep_figure  # noqa: E402
+from lstm_viz.figures import lag_sweep as lag_sweep_figure  # noqa: E402
 from lstm_viz.train import lag_sweep  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,15 +1,49 @@
-"""What the AppTest files share: the app's path and how to read a finished run."""
+"""What the AppTest files share: the app's path, how to open a page, and how to read a finished run.
+
+Session state is read through the keys the ui modules publish (sidebar.CONTROLS_KEY, models.CUSTOM_KEY,
+training.RUNS_KEY), never through names a test invents.
+"""
 import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lstm_viz.ui.models import CUSTOM_KEY
+from lstm_viz.ui.sidebar import CONTROLS_KEY
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def app(page: str | None = None, query: dict | None = None, timeout: float = 60) -> AppTest:
+    """A fresh session opened on app.py (with a link's parameters), then on pages/<page>.py."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    ok(at)
+    return at
 
 
 def ok(at: AppTest) -> None:
     """The run raised nothing (an exception element would show a traceback to a visitor)."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+def controls(at: AppTest):
+    """The Controls the sidebar returned on the last run."""
+    return at.session_state[CONTROLS_KEY]
+
+
+def own_model(at: AppTest) -> dict | None:
+    """The session's own model slot: dict(loaded, model, name, id), or None."""
+    return at.session_state[CUSTOM_KEY] if CUSTOM_KEY in at.session_state else None
+
+
+def put_own_model(at: AppTest, model, name: str, ident: str) -> None:
+    """Fill the own-model slot as the upload and training pages do (then choose 'custom' in Weights)."""
+    at.session_state[CUSTOM_KEY] = dict(loaded=model, model=model, name=name, id=ident)
 
 
 def figures(at: AppTest) -> list[dict]:

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from lstm_viz import GRU, LSTM
-from lstm_viz.export import saturation_table
-from lstm_viz.figures import (DIVERGING, MAX_FRAMES, SEQUENTIAL, _colours, cell_diagram, frame_steps,
-                              gate_heatmaps, saturation_figure, signed_range, unit_lines)
+from lstm_viz.tables import saturation_table
+from lstm_viz.figures import (CELL_FRAMES, DIVERGING, SEQUENTIAL, cell_diagram, gate_heatmaps, saturation_figure,
+                              unit_lines)
+from lstm_viz.figures._plot import colours, signed_range
+from lstm_viz.figures.cell import frame_steps
 from lstm_viz.sequences import parse_sequence, ready_sequence
 
 
@@ -33,19 +35,19 @@ def _by_name(fig, name):
 def test_frame_steps_cover_short_sequences_and_sample_long_ones():
     assert frame_steps(7) == list(range(7))
     long = frame_steps(500, step=251)
-    assert 251 in long and long[0] == 0 and long[-1] == 499 and len(long) <= MAX_FRAMES + 1
+    assert 251 in long and long[0] == 0 and long[-1] == 499 and len(long) <= CELL_FRAMES + 1
     assert long == sorted(set(long))
     gaps = np.diff(long)
-    assert gaps.max() <= int(np.ceil(499 / (MAX_FRAMES - 1))) + 1
+    assert gaps.max() <= int(np.ceil(499 / (CELL_FRAMES - 1))) + 1
 
 
 def test_colours_follow_the_scales():
-    lo, _ = _colours([0.0], 0, 1, SEQUENTIAL)
-    hi, _ = _colours([1.0], 0, 1, SEQUENTIAL)
+    lo, _ = colours([0.0], 0, 1, SEQUENTIAL)
+    hi, _ = colours([1.0], 0, 1, SEQUENTIAL)
     assert lo[0].lower() == "#440154" and hi[0].lower() == "#fde725"      # Viridis' ends
-    mid, text = _colours([0.0], -1, 1, DIVERGING)
+    mid, text = colours([0.0], -1, 1, DIVERGING)
     assert mid[0].lower() in ("#f7f7f7", "#f7f6f6") and text[0] == "#111111"           # 0 is near-white, dark text on it
-    far, text = _colours([-5.0], -1, 1, DIVERGING)                        # out of range clips to the end
+    far, text = colours([-5.0], -1, 1, DIVERGING)                        # out of range clips to the end
     assert far[0].lower() == "#053061" and text[0] == "#ffffff"
 
 
@@ -62,8 +64,14 @@ def test_cell_diagram_shows_the_selected_step_and_unit(step_trace):
     assert nodes["marker"]["symbol"].count("square") == 5                 # the article's boxes 1-5
     labels = [a["text"] for a in fig.layout.annotations]
     assert all(f"<b>{k}</b>" in labels for k in range(1, 6))
-    gates = _by_name(fig, "gates, all units")
-    np.testing.assert_allclose(gates["z"], np.stack([tr.f[t], tr.i[t], tr.o[t]]), atol=1e-4)
+    rows = ["i", "f", "g", "o", "c", "h"]                                  # the engine's gate order, then states
+    assert fig.layout.yaxis2.ticktext == tuple(rows)
+    strips = [d for d in fig.to_dict()["data"] if d["type"] == "heatmap"]
+    assert [d["coloraxis"] for d in strips] == ["coloraxis", "coloraxis2", "coloraxis", "coloraxis2"]   # 0-1 or signed
+    shown = {r[0]: z for d in strips for r, z in zip(d["text"], d["z"])}
+    assert [q for d in strips for q in (r[0] for r in d["text"])] == rows
+    for q in rows:
+        np.testing.assert_allclose(shown[q], getattr(tr, q)[t], atol=1e-4)
 
 
 def test_cell_diagram_frames_play_every_step_in_the_browser(step_trace):
@@ -82,14 +90,14 @@ def test_cell_diagram_frames_play_every_step_in_the_browser(step_trace):
         fr = d["frames"][t]
         nodes = fr["data"][animated.index(next(k for k, tr_ in enumerate(d["data"]) if tr_.get("name") == "nodes"))]
         assert float(nodes["text"][0].split("<br>")[1]) == pytest.approx(tr.f[t, 1], abs=0.006)
-        assert f"step {t}</b>" in fr["data"][-3]["text"][-1]
+        assert f"step {t}</b>" in fr["data"][-5]["text"][-1]          # the labels, before four strip blocks
 
 
 def test_long_sequences_are_sampled_and_stay_under_a_megabyte():
     x = np.sin(np.arange(500) / 7.0)[:, None]
     tr = LSTM.random(1, 128, seed=0).forward(x)
     fig = cell_diagram(tr, unit=5, step=250)
-    assert len(fig.frames) <= MAX_FRAMES + 1 and fig.layout.sliders[0].active == frame_steps(500, 250).index(250)
+    assert len(fig.frames) <= CELL_FRAMES + 1 and fig.layout.sliders[0].active == frame_steps(500, 250).index(250)
     assert len(fig.to_json()) < 1_000_000
 
 

@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 
 from lstm_viz import GRU, LSTM, RNN, gradient_flow
-from lstm_viz import figures_flow as F
-from lstm_viz import figures_train as FT
+from lstm_viz.figures import MODEL_COLORS
+from lstm_viz.figures import flow as F
+from lstm_viz.figures._plot import positive
+from lstm_viz.train import RunLog
+from lstm_viz.figures import train as FT
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def test_gradient_norms_one_line_per_model_on_log_axis(flows):
     assert [t.name for t in lines] == ["RNN", "LSTM", "GRU"]
     for t in lines:
         np.testing.assert_allclose(np.array(t.y, dtype=float), flows[t.name].grad_h)
-        assert t.line.color == F.COLORS[t.name]
+        assert t.line.color == MODEL_COLORS[t.name]
     bound = [t for t in fig.data if t.line.dash == "dash"]
     assert len(bound) == 1 and "σ_max" in bound[0].name                  # only the RNN has the bound
     b = np.array([np.nan if v is None else v for v in bound[0].y], dtype=float)
@@ -47,7 +50,7 @@ def test_exploding_bound_is_cut_where_it_leaves_the_view():
 
 
 def test_underflowed_gradients_become_gaps():
-    assert F._positive(np.array([1.0, 0.0, 1e-300, np.inf])) == [1.0, None, 1e-300, None]
+    assert positive(np.array([1.0, 0.0, 1e-300, np.inf])) == [1.0, None, 1e-300, None]
 
 
 def test_cell_split(flows):
@@ -63,8 +66,8 @@ def test_cell_split(flows):
 def test_backward_animation_frames(flows):
     fig = F.backward_animation(flows)
     T = 90
-    assert len(fig.frames) == F.MAX_FRAMES
-    assert len(fig.layout.sliders[0].steps) == F.MAX_FRAMES
+    assert len(fig.frames) == F.BACKWARD_FRAMES
+    assert len(fig.layout.sliders[0].steps) == F.BACKWARD_FRAMES
     assert fig.layout.updatemenus[0].buttons[0].method == "animate"
     first = np.array(fig.frames[0].data[0].z, dtype=float)              # (models, T)
     last = np.array(fig.frames[-1].data[0].z, dtype=float)
@@ -90,8 +93,9 @@ def test_backward_animation_short_sequence_has_a_frame_per_step():
 
 def test_loss_curves():
     steps = np.arange(100)
-    curves = {"LSTM": dict(step=steps, loss=np.exp(-steps / 30), test_step=[0, 50, 99], test_loss=[1, 0.2, 0.05]),
-              "RNN": dict(step=steps, loss=np.full(100, 0.17))}
+    curves = {"LSTM": RunLog(step=list(steps), loss=list(np.exp(-steps / 30)), test_step=[0, 50, 99],
+                             test_loss=[1, 0.2, 0.05]),
+              "RNN": RunLog(step=list(steps), loss=list(np.full(100, 0.17)))}
     fig = FT.loss_curves(curves, 1 / 6, "MSE of the mean", "MSE")
     assert [t.name.split()[0] for t in fig.data] == ["LSTM", "LSTM", "RNN"]
     assert fig.layout.shapes[0].y0 == pytest.approx(1 / 6)

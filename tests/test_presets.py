@@ -3,7 +3,8 @@ and the trained ones beat chance on a fresh test set."""
 import numpy as np
 import pytest
 
-from lstm_viz.presets import PRESET_DIR, PRESETS, TRAINED_LENGTH, Loaded, format_sequence, load_preset
+from lstm_viz.presets import PRESET_DIR, PRESETS, SAMPLE_SEED, TRAINED_LENGTH, PresetModel, load_preset
+from lstm_viz.sequences import parse_sequence
 from lstm_viz.tasks import TASKS, make_task
 from lstm_viz.train import evaluate
 
@@ -24,7 +25,7 @@ def _rows(text: str) -> np.ndarray:
 def test_every_preset_loads_with_its_documented_sizes(key):
     p = PRESETS[key]
     loaded = load_preset(key)
-    assert isinstance(loaded, Loaded) and loaded.preset is p
+    assert isinstance(loaded, PresetModel) and loaded.preset is p
     m = loaded.model
     assert (m.kind, m.input_size, m.hidden_size) == (p.kind, p.input_size, p.hidden_size)
     assert p.description and "\n" not in p.description and p.title
@@ -97,6 +98,9 @@ def test_trained_presets_beat_chance_on_a_fresh_test_set(key):
     assert beats == (key not in FAILS), f"{key}: loss {loss:.4f}, accuracy {acc}"
 
 
-def test_format_sequence():
-    assert format_sequence(np.array([1.0, 0.0, -0.0, 0.123])) == "1, 0, 0, 0.12"
-    assert format_sequence(np.array([[0.5, 1.0], [0.25, 0.0]])) == "0.5 1; 0.25 0"
+def test_trained_presets_suggest_a_real_task_sample():
+    """The suggested sequence reads back as one example of the preset's task, rounded to 2 decimals."""
+    for key in ("lstm_adding", "gru_temporal_order"):
+        p = PRESETS[key]
+        x = make_task(p.task, 1, TRAINED_LENGTH, seed=SAMPLE_SEED).x[:, 0, :]
+        np.testing.assert_allclose(parse_sequence(p.sequence).values, np.round(x, 2))

@@ -106,3 +106,20 @@ def test_chance_is_the_measured_baseline_of_each_task():
         assert chance(name) == task.baseline
     y = make_task("adding", 20000, 50, seed=4).y
     assert abs(float(np.mean((y - 1.0) ** 2)) - chance("adding")) < 0.01   # predicting the mean scores 1/6
+
+
+def test_chance_losses_are_what_a_know_nothing_model_scores():
+    """The training loss of a model that outputs the mean (regression) or a uniform guess (classification),
+    measured on drawn data, equals the chance loss the loss curves draw."""
+    from lstm_viz.tasks import chance_level
+    for name in TASKS:
+        level, task = chance_level(name), make_task(name, 20000, 20, seed=5)
+        if task.kind == "regression":
+            measured = float(np.mean((task.y - 1.0) ** 2))
+            assert level.loss == level.score and abs(measured - level.loss) < 0.01
+        else:
+            logits = np.zeros((len(task.y), task.n_classes))                 # uniform guess
+            logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+            measured = float(-logp[np.arange(len(task.y)), task.y].mean())
+            assert abs(measured - level.loss) < 1e-12 and f"ln {task.n_classes}" in level.loss_words
+            assert f"1/{task.n_classes}" in level.score_words

@@ -99,10 +99,19 @@ def test_each_report_holds_its_own_weights():
 
 
 def test_stopping_early_is_just_not_asking_for_more():
-    for p in train(max_steps=MAX_TRAIN_STEPS, **SMALL):
+    """Leaving the loop after 3 steps leaves the same model a budget of 3 steps ends with: nothing runs ahead
+    of the caller, nothing is lost, and the generator ends cleanly when closed."""
+    gen = train(max_steps=MAX_TRAIN_STEPS, **SMALL)
+    for p in gen:
         if p.step == 3:
             break
-    assert p.step == 3 and not p.done
+    gen.close()
+    assert not p.done
+    budget = run(max_steps=3, **SMALL)
+    assert budget.done and budget.reason == "steps" and budget.step == 3
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        np.testing.assert_array_equal(getattr(p.model, name), getattr(budget.model, name))
+    np.testing.assert_array_equal(p.readout[0], budget.readout[0])
 
 
 def test_time_budget_is_enforced():

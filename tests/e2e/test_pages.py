@@ -136,7 +136,7 @@ def test_play_advances_the_animation_and_scrubbing_moves_it(page, server, shots_
 def test_step_buttons_and_sidebar_slider_move_the_shared_step(page, server):
     goto(page, f"{server.url}/cell")
     before = step_table(page)
-    commit(page, lambda: page.locator(key("_step_next")).get_by_role("button").click())
+    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
     assert page.get_by_role("heading", name="Step 1, unit 0").is_visible()
     assert query(page).get("step") == "1", page.url
     press_slider(page, "step", "End")
@@ -176,8 +176,8 @@ def test_a_shared_link_reproduces_the_view(browser, server, page):
     set_text_area(page, "sequence", "1, 0.5, -2, 0, 1, 1")
     set_number(page, "seed", 7)
     press_slider(page, "weight_scale", "ArrowRight")
-    commit(page, lambda: page.locator(key("_step_next")).get_by_role("button").click())
-    commit(page, lambda: page.locator(key("_step_next")).get_by_role("button").click())
+    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
+    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
     view = step_table(page), page.locator("h3").first.inner_text()
     link = page.locator("[data-testid='stSidebar'] [data-testid='stCode'] code").inner_text().strip()
     assert link.startswith(server.url + "/cell?"), link

@@ -4,32 +4,33 @@
                   evaluation steps (markers), one colour per model, log y, the chance-level loss as a dashed line
     lag_sweep     test error (or accuracy) at the end of training against the task's lag, per model:
                   where a line leaves the baseline is the longest lag that model learned
-Data in, go.Figure out: no streamlit here.
+Layer: figures. Imports NumPy, plotly and the figures' core (never streamlit). Data in, go.Figure out.
 """
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures_flow import _layout, _positive, model_color
+from ._plot import layout_dict, model_color, positive
 
 
 def loss_curves(curves: dict, baseline: float, baseline_name: str, loss_name: str = "loss") -> go.Figure:
-    """curves: label -> dict(step=[...], loss=[...], test_step=[...], test_loss=[...]) (test_* optional)."""
+    """curves: label -> a run's curves (lstm_viz.train.RunLog, or anything with lists step, loss, test_step,
+    test_loss)."""
     fig = go.Figure()
     for n, (label, c) in enumerate(curves.items()):
         color = model_color(label, n)
-        fig.add_trace(go.Scatter(x=list(c["step"]), y=_positive(smooth(c["loss"])), mode="lines",
+        fig.add_trace(go.Scatter(x=list(c.step), y=positive(smooth(c.loss)), mode="lines",
                                  name=f"{label} training (mean of last 20 batches)",
                                  line=dict(color=color, width=1), opacity=0.6, hovertemplate="%{y:.3g}"))
-        if len(c.get("test_step", ())):
-            fig.add_trace(go.Scatter(x=list(c["test_step"]), y=_positive(c["test_loss"]), mode="lines+markers",
+        if len(c.test_step):
+            fig.add_trace(go.Scatter(x=list(c.test_step), y=positive(c.test_loss), mode="lines+markers",
                                      name=f"{label} test", line=dict(color=color, width=2.5),
                                      marker=dict(size=6), hovertemplate="%{y:.3g}"))
     fig.add_hline(y=baseline, line=dict(color="#888888", dash="dash", width=1.5),
                   annotation_text=f"chance: {baseline_name}", annotation_position="top right")
-    fig = _layout(fig, f"Training {loss_name}: below the dashed line a model has learned something",
-                  "Adam step", f"{loss_name} (log scale)")
+    fig.update_layout(layout_dict(f"Training {loss_name}: below the dashed line a model has learned something",
+                                  "Adam step", f"{loss_name} (log scale)"))
     return fig.update_yaxes(tickformat=".2~g")   # 0.5, 0.2, 0.1 rather than bare digits between the decades
 
 
@@ -40,14 +41,14 @@ def lag_sweep(results: dict, baseline: float, metric: str, higher_is_better: boo
         rows = sorted(rows)
         lags = [r[0] for r in rows]
         scores = [r[1] for r in rows]
-        fig.add_trace(go.Scatter(x=lags, y=scores if higher_is_better else _positive(scores),
+        fig.add_trace(go.Scatter(x=lags, y=scores if higher_is_better else positive(scores),
                                  mode="lines+markers", name=label, marker=dict(size=9),
                                  line=dict(color=model_color(label, n), width=2.5), hovertemplate="%{y:.3g}"))
     fig.add_hline(y=baseline, line=dict(color="#888888", dash="dash", width=1.5),
                   annotation_text="chance", annotation_position="top right")
-    fig = _layout(fig, f"Lag sweep: final test {metric} against the sequence length (lag)",
-                  "sequence length T (the lag the model must bridge)", f"test {metric}",
-                  log_y=not higher_is_better)
+    fig.update_layout(layout_dict(f"Lag sweep: final test {metric} against the sequence length (lag)",
+                                  "sequence length T (the lag the model must bridge)", f"test {metric}",
+                                  log_y=not higher_is_better))
     if higher_is_better:
         fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     else:

@@ -1,114 +1,21 @@
-"""AppTest of app.py (home), the cell page and the gates page: defaults, every ready sequence and preset,
-every shared control by key, bad input, links. Figures are compared through the JSON sent to the browser."""
-
-import numpy as np
+"""AppTest of the shared sidebar and its links: every control, bad input, links that restore a view,
+the own-model slot."""
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from apptest_helpers import app as _app
+from apptest_helpers import controls as _controls
+from apptest_helpers import figures as _figures
+from apptest_helpers import ok as _ok
+from apptest_helpers import put_own_model
+from apptest_helpers import text as _text
 
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
-
-from apptest_helpers import APP
-from apptest_helpers import figures as _figures
-from apptest_helpers import ok as _ok
-from apptest_helpers import text as _text
 from lstm_viz.sequences import READY
 
 
-def _app(page: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    _ok(at)
-    return at
-
-
-def _controls(at: AppTest):
-    return at.session_state["_controls"]
-
-
-@pytest.fixture(scope="module")
-def cell():
-    return _app("cell")
-
-
-def test_home_explains_and_draws_a_live_cell():
-    at = _app()
-    text = _text(at)
-    assert "short-term memory" in text and "long-term memory" in text and "forget" in text
-    (fig,) = _figures(at)
-    assert len(fig["frames"]) == _controls(at).steps          # the miniature plays the default sequence
-    assert not at.error and not at.warning
-    assert at.code and "?" not in at.code[0].value              # defaults: the share link has no parameters
-
-
-def test_cell_page_defaults(cell):
-    c = _controls(cell)
-    fig, = _figures(cell)
-    assert len(fig["frames"]) == c.steps and fig["layout"]["sliders"][0]["active"] == c.step
-    text = _text(cell)
-    tr = LSTM.random(1, c.hidden_size, seed=0, forget_bias=1.0).forward(c.values)
-    assert f"the forget gate kept {100 * tr.f[0, 0]:.0f}% of unit 0's memory" in text
-    assert len(cell.get("latex")) >= 6
-    (table,) = cell.dataframe
-    np.testing.assert_allclose(table.value["f"].to_numpy(), tr.f[0])
-
-
-def test_gates_page_defaults():
-    at = _app("gates")
-    names = [len(f["data"]) for f in _figures(at)]
-    assert len(names) == 3                                      # heatmaps, unit lines, saturation
-    heat = _figures(at)[0]
-    assert [t.get("name") for t in heat["data"][1:]] == ["i", "f", "g", "o", "c", "h"]
-    assert [b.proto.label for b in at.get("download_button")][0].startswith("Full trace as CSV")
-
-
-@pytest.mark.parametrize("key", list(READY))
-def test_every_ready_sequence(cell, key):
-    cell.selectbox(key="ready").set_value(key).run()
-    _ok(cell)
-    c = _controls(cell)
-    assert c.text == READY[key][2] and c.text_mode == READY[key][3] and not cell.error
-    assert len(_figures(cell)[0]["frames"]) == c.steps
-
-
-SHIPPED = [k for k, p in PRESETS.items() if p.path.exists()]   # scripts/make_presets.py writes the files
-
-
-def test_presets_are_shipped():
-    assert {"latch", "counter"} <= set(SHIPPED)
-
-
-@pytest.fixture(scope="module")
-def gates():
-    return _app("gates")
-
-
-@pytest.mark.parametrize("key", SHIPPED)
-def test_every_preset(gates, key):
-    at = gates                               # one session walks through every preset, as a visitor would
-    at.selectbox(key="weights").set_value(key).run()
-    _ok(at)
-    c = _controls(at)
-    assert c.model_source == key and c.sequence.input_size == PRESETS[key].input_size   # its own sequence
-    assert c.model_hidden == PRESETS[key].hidden_size and not at.warning
-    assert PRESETS[key].title in _text(at)
-    assert len(_figures(at)) == (2 if PRESETS[key].kind == "rnn" else 3)    # an RNN has no gates to saturate
-
-
-@pytest.mark.parametrize("kind", sorted({p.kind for k, p in PRESETS.items() if k in SHIPPED}))
-def test_cell_page_with_a_preset_of_each_kind(cell, kind):
-    key = next(k for k in SHIPPED if PRESETS[k].kind == kind)
-    cell.selectbox(key="weights").set_value(key).run()
-    _ok(cell)
-    if kind == "lstm":
-        assert len(_figures(cell)) == 1
-    else:
-        assert "draws an LSTM cell" in cell.info[0].value and cell.dataframe and not _figures(cell)
-    cell.selectbox(key="weights").set_value("random").run()
+def _page(name: str):
+    return _app(name, timeout=120)
 
 
 CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle", True),
@@ -117,22 +24,13 @@ CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle",
 
 
 @pytest.mark.parametrize("key, kind, value", CHANGES)
-def test_each_shared_control_changes_what_is_drawn(cell, key, kind, value):
+def test_each_shared_control_changes_what_is_drawn(key, kind, value):
     at = _app("cell")
     before = _figures(at)[0]
     getattr(at, kind)(key=key).set_value(value).run()
     _ok(at)
     assert getattr(_controls(at), key if key != "sequence" else "text") == value
     assert _figures(at)[0] != before          # (at step 0 the bias alone acts, so compare every frame)
-
-
-def test_step_buttons_move_the_shared_step(cell):
-    at = _app("cell")
-    at.button(key="_step_next").click().run()
-    at.button(key="_step_next").click().run()
-    assert _controls(at).step == 2 and at.slider(key="step").value == 2
-    at.button(key="_step_prev").click().run()
-    assert _controls(at).step == 1
 
 
 def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
@@ -220,7 +118,7 @@ def test_a_ready_link_with_its_own_sequence_shows_that_sequence():
 def test_custom_model_slot_and_size_mismatch():
     at = _app("cell")
     model = LSTM.random(2, 3, seed=1)
-    at.session_state["_custom"] = dict(loaded=model, model=model, name="test model", id="abc")
+    put_own_model(at, model, "test model", "abc")
     at.selectbox(key="weights").set_value("custom").run()
     _ok(at)
     assert _controls(at).model_source == "random" and "reads 2 input numbers" in at.warning[0].value
@@ -235,30 +133,6 @@ def test_no_custom_model_yet_says_so():
     at.selectbox(key="weights").set_value("custom").run()
     _ok(at)
     assert "No model has been uploaded or trained" in at.info[0].value and _controls(at).model_source == "random"
-
-
-@pytest.mark.parametrize("kind", ["gru", "rnn", "stack"])
-def test_other_cells_and_stacks_on_both_pages(kind):
-    from lstm_viz import GRU, RNN, Stack
-    model = {"gru": lambda: GRU.random(1, 3, seed=2), "rnn": lambda: RNN.random(1, 3, seed=2),
-             "stack": lambda: Stack([LSTM.random(1, 4, seed=1), LSTM.random(4, 4, seed=2)])}[kind]()
-    at = _app("cell")
-    at.session_state["_custom"] = dict(loaded=model, model=model, name=f"a {kind}", id=kind)
-    at.selectbox(key="weights").set_value("custom").run()
-    _ok(at)
-    c = _controls(at)
-    assert c.model_source == "custom" and c.layers == (2 if kind == "stack" else 1)
-    if kind == "stack":
-        assert len(_figures(at)) == 1
-        at.number_input(key="layer").set_value(1).run()
-        _ok(at)
-        tr = model.forward(c.values).layers[1]
-        assert f"kept {100 * tr.f[0, 0]:.0f}%" in _text(at)
-    else:
-        assert "draws an LSTM cell" in at.info[0].value and not _figures(at) and at.dataframe
-    at.switch_page("pages/gates.py").run()
-    _ok(at)
-    assert len(_figures(at)) >= 2
 
 
 @pytest.mark.parametrize("value", ["inf", "-1e400"])

@@ -1,11 +1,13 @@
-"""Plain sentences computed from the numbers the gradient-flow and training pages plot.
+"""Every sentence and equation the app shows, computed from the numbers it plots.
 
-Every number in a sentence comes from a Flow (lstm_viz.flow) or a training report; nothing is typed in.
+Layer: words, above the engine. Imports NumPy and the engine's constants only (no plotly, pandas, streamlit).
+Every number in a sentence comes from a trace, a Flow (lstm_viz.flow) or a training report; nothing is
+typed in, and every printed computation checks out with the printed numbers.
     retained_k   = ||dL/dh_{T-k}|| / ||dL/dh_T||            what is left of the gradient k steps back
     sigmoid(b)^n                                          n forget gates resting at their bias b
     mean_j prod_{s=T-n+1..T} f_s,j                        the same product from the actual gates
     ||dh_T/dh_t|| <= sigma_max(W_hh)^k                    Pascanu, Mikolov & Bengio (2013), tanh RNN
-Pure Python and NumPy: pages print these, tests check them against the engine.
+Shapes: T steps, H hidden units; a trace here is one layer's unbatched trace (fields (T, H)).
 """
 from __future__ import annotations
 
@@ -13,7 +15,21 @@ import math
 
 import numpy as np
 
+from .cells import GRU_GATES, LSTM_GATES
+
 NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+# what each trace field is called in words, and the article's box number where it has one
+WORDS = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate", "c": "cell state",
+         "h": "hidden state", "tanh_c": "tanh of the cell state", "r": "reset gate", "z": "update gate",
+         "n": "candidate"}
+BOX = {"f": 1, "i": 2, "g": 3, "o": 4, "tanh_c": 5}
+GATES_IN_01 = ("i", "f", "o", "r", "z")   # sigmoid gates: values in [0, 1]
+_QUANTITIES = {"lstm": (*LSTM_GATES, "c", "h"), "gru": (*GRU_GATES, "h"), "rnn": ("h",)}
+
+
+def quantities(trace) -> tuple[str, ...]:
+    """The per-unit fields a page shows for this kind of cell: the gates in the engine's order, then the states."""
+    return _QUANTITIES[trace.kind]
 
 
 def sci(v: float) -> str:
@@ -121,21 +137,17 @@ def cell_path_sentence(flow, k: int) -> str:
             f"{sci(hidden)}.")
 
 
-def chance_loss(task_kind: str, n_classes: int = 0) -> float:
-    """The training loss of a model that knows nothing: MSE 1/6 of predicting the mean of the adding
-    problem's target (U + U), or cross-entropy ln C of a uniform guess over C classes."""
-    return 1.0 / 6.0 if task_kind == "regression" else math.log(n_classes)
-
-
 def result_sentence(label: str, task_kind: str, test_loss: float, test_acc: float | None, baseline: float,
-                    steps: int, seconds: float, batch: int) -> str:
-    """'LSTM: test MSE 0.0021 (guessing the mean: 0.167) after 1500 steps, 96,000 sequences, in 8.1 s.'"""
+                    steps: int, seconds: float, batch: int, reason: str = "") -> str:
+    """'LSTM: test MSE 0.0021, better than guessing the mean (0.17), after 1500 steps (96,000 training
+    sequences) in 8.1 s.' reason: how the run ended ('seconds', 'target', or '' for the step budget)."""
     seen = f"after {steps} steps ({steps * batch:,} training sequences) in {seconds:.1f} s"
+    why = {"seconds": " The time budget ran out first.", "target": " It reached the target early."}.get(reason, "")
     if task_kind == "regression":
         verdict = "better than" if test_loss < baseline / 2 else "no better than"
-        return (f"{label}: test MSE {sci(test_loss)}, {verdict} guessing the mean ({sci(baseline)}), {seen}.")
+        return f"{label}: test MSE {sci(test_loss)}, {verdict} guessing the mean ({sci(baseline)}), {seen}.{why}"
     acc = 100.0 * (test_acc or 0.0)
-    return f"{label}: test accuracy {acc:.0f}% (chance {100 * baseline:.0f}%), {seen}."
+    return f"{label}: test accuracy {acc:.0f}% (chance {100 * baseline:.0f}%), {seen}.{why}"
 
 
 def lag_sentence(results: dict, baseline: float, task_kind: str) -> str:
@@ -159,3 +171,76 @@ def _solved(score: float, baseline: float, task_kind: str) -> bool:
 def forget_table(biases=(0, 1, 2, 3, 5), steps: int = 50) -> list[tuple[float, float, float]]:
     """(b, sigmoid(b), sigmoid(b)^steps) for the forget biases the page offers."""
     return [(float(b), sigmoid(b), sigmoid(b) ** steps) for b in np.asarray(biases, dtype=float)]
+
+
+# ---------------------------------------------------------------------------------------------
+# one step of one unit
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _num(v: float) -> str:
+    return f"{v:+.2f}" if abs(v) >= 0.005 or v == 0 else f"{v:+.1e}"
+
+
+def _prev(trace, field: str, t: int, u: int) -> float:
+    first = trace.c0 if field == "c" else trace.h0
+    return float(first[u] if t == 0 else getattr(trace, field)[t - 1, u])
+
+
+def step_sentence(trace, t: int, unit: int, label: str | None = None) -> str:
+    """One plain-language sentence about what unit `unit` did at step t."""
+    x = f" (input {label})" if label is not None else ""
+    u = unit
+    h_prev, h = _prev(trace, "h", t, u), float(trace.h[t, u])
+    if trace.kind == "lstm":
+        i, f, g, o = (float(getattr(trace, q)[t, u]) for q in LSTM_GATES)
+        c_prev, c, tanh_c = _prev(trace, "c", t, u), float(trace.c[t, u]), float(trace.tanh_c[t, u])
+        return (f"At step {t}{x}, the forget gate kept {_pct(f)} of unit {u}'s memory ({_num(c_prev)} → "
+                f"{_num(f * c_prev)}), the input gate wrote {_num(i * g)} into it ({_pct(i)} of the candidate "
+                f"{_num(g)}), so the cell state is {_num(c)}, and the output gate let {_pct(o)} of "
+                f"tanh(c) = {_num(tanh_c)} out as h = {_num(h)}.")
+    if trace.kind == "gru":
+        z, n = float(trace.z[t, u]), float(trace.n[t, u])
+        return (f"At step {t}{x}, the update gate kept {_pct(z)} of unit {u}'s previous state {_num(h_prev)} "
+                f"and took {_pct(1 - z)} of the candidate {_num(n)}, so h = {_num(h)}.")
+    return (f"At step {t}{x}, unit {u} squashed its weighted input and previous state {_num(h_prev)} through "
+            f"tanh, so h = {_num(h)}.")
+
+
+def _p(v: float) -> str:
+    """A factor in a product: negative numbers in parentheses."""
+    return f"({v:.3f})" if v < 0 else f"{v:.3f}"
+
+
+_ACT = {"i": r"\sigma", "f": r"\sigma", "g": r"\tanh", "o": r"\sigma"}
+
+
+def step_equations(trace, t: int, unit: int) -> list[str]:
+    """LaTeX lines: the cell's equations with unit `unit`'s numbers at step t substituted."""
+    u = unit
+    v = {q: float(getattr(trace, q)[t, u]) for q in quantities(trace)}
+    h_prev = _prev(trace, "h", t, u)
+    hx = r"[h_{t-1}, x_t]"
+    if trace.kind == "lstm":
+        c_prev = _prev(trace, "c", t, u)
+        gates = [rf"\boxed{{{BOX[q]}}}\; {q}_t = {_ACT[q]}(W_{q} {hx} + b_{q}) = {v[q]:.3f}" for q in LSTM_GATES]
+        return [
+            *gates,
+            rf"\begin{{aligned}} c_t &= f_t\,c_{{t-1}} + i_t\,g_t \\ &= {_p(v['f'])} \times {_p(c_prev)} + "
+            rf"{_p(v['i'])} \times {_p(v['g'])} \\ &= {v['c']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} \boxed{{5}}\; h_t &= o_t \tanh(c_t) \\ &= {_p(v['o'])} \times "
+            rf"\tanh({v['c']:.3f}) \\ &= {v['h']:.3f} \end{{aligned}}",
+        ]
+    if trace.kind == "gru":
+        return [
+            rf"r_t = \sigma(W_r {hx} + b_r) = {v['r']:.3f}",
+            rf"z_t = \sigma(W_z {hx} + b_z) = {v['z']:.3f}",
+            rf"\begin{{aligned}} n_t &= \tanh(W_{{in}} x_t + b_{{in}} + r_t (W_{{hn}} h_{{t-1}} + b_{{hn}})) \\ "
+            rf"&= {v['n']:.3f} \end{{aligned}}",
+            rf"\begin{{aligned}} h_t &= (1 - z_t)\,n_t + z_t\,h_{{t-1}} \\ &= {_p(1 - v['z'])} \times "
+            rf"{_p(v['n'])} + {_p(v['z'])} \times {_p(h_prev)} \\ &= {v['h']:.3f} \end{{aligned}}",
+        ]
+    return [rf"h_t = \tanh(W_{{ih}} x_t + W_{{hh}} h_{{t-1}} + b) = {v['h']:.3f}"]

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from lstm_viz import GRU, LSTM, RNN
-from lstm_viz.export import (quantities, saturation_table, step_equations, step_reading, step_table,
-                             tidy_trace, trace_csv, weights_npz)
+from lstm_viz.tables import saturation_table, step_table, tidy_trace, trace_csv
+from lstm_viz.weights import npz_bytes
+from lstm_viz.words import quantities, step_equations, step_sentence
 from lstm_viz.sequences import parse_sequence
 
 
@@ -57,8 +58,11 @@ def _numbers(s):
 def test_equations_substitute_numbers_that_satisfy_the_cell(lstm_trace):
     t, u = 3, 1
     lines = step_equations(lstm_trace, t, u)
-    assert len(lines) == 6 and lines[0].startswith(r"\boxed{1}")
-    f, c_prev, i, g, c = _numbers(lines[3])[:5]
+    assert len(lines) == 6
+    # the gates in the engine's order (i, f, g, o), each with its box number from the article
+    assert [ln[:len(r"\boxed{2}\; i")] for ln in lines[:4]] == [r"\boxed{2}\; i", r"\boxed{1}\; f",
+                                                              r"\boxed{3}\; g", r"\boxed{4}\; o"]
+    f, c_prev, i, g, c = _numbers(lines[4])[:5]
     assert abs(f - lstm_trace.f[t, u]) < 1e-3 and abs(c_prev - lstm_trace.c[t - 1, u]) < 1e-3
     assert abs(f * c_prev + i * g - c) < 3e-3
     o, c2, h = _numbers(lines[5])
@@ -67,20 +71,20 @@ def test_equations_substitute_numbers_that_satisfy_the_cell(lstm_trace):
 
 def test_reading_states_the_forget_gate_and_what_was_written(lstm_trace):
     t, u = 4, 2
-    s = step_reading(lstm_trace, t, u, "b")
+    s = step_sentence(lstm_trace, t, u, "b")
     f, i, g = lstm_trace.f[t, u], lstm_trace.i[t, u], lstm_trace.g[t, u]
     assert f"kept {100 * f:.0f}% of unit {u}'s memory" in s
     assert f"wrote {i * g:+.2f}" in s and "(input b)" in s and s.count(".") >= 1 and "\n" not in s
-    first = step_reading(lstm_trace, 0, u)
+    first = step_sentence(lstm_trace, 0, u)
     assert "+0.00 → +0.00" in first   # c0 is zero: nothing to keep at the first step
 
 
 def test_gru_and_rnn_readings():
     x = np.linspace(-1, 1, 5)
     gru = GRU.random(1, 2, seed=0).forward(x)
-    assert f"kept {100 * gru.z[1, 0]:.0f}%" in step_reading(gru, 1, 0)
+    assert f"kept {100 * gru.z[1, 0]:.0f}%" in step_sentence(gru, 1, 0)
     rnn = RNN.random(1, 2, seed=0).forward(x)
-    assert f"h = {rnn.h[1, 0]:+.2f}" in step_reading(rnn, 1, 0)
+    assert f"h = {rnn.h[1, 0]:+.2f}" in step_sentence(rnn, 1, 0)
 
 
 def test_saturation_fractions_against_a_loop():
@@ -96,8 +100,8 @@ def test_saturation_fractions_against_a_loop():
     assert table.iloc[:, 3:5].to_numpy().max() > 0   # the large weights do saturate something
 
 
-def test_weights_npz_round_trips_pytorch_names():
+def test_npz_bytes_round_trips_pytorch_names():
     m = LSTM.random(2, 3, seed=4)
-    z = np.load(io.BytesIO(weights_npz(m)), allow_pickle=False)
+    z = np.load(io.BytesIO(npz_bytes(m)), allow_pickle=False)
     assert sorted(z.files) == ["bias_hh_l0", "bias_ih_l0", "weight_hh_l0", "weight_ih_l0"]
     np.testing.assert_array_equal(z["weight_hh_l0"], m.weight_hh)

@@ -7,7 +7,7 @@ Input is a dict label -> Flow (lstm_viz.flow), every array indexed by steps back
                          product) and the hidden path, with the mean forget product itself
     backward_animation   Plotly frames: the gradient's magnitude spreading back from the last step, one
                          row per model, played in the browser
-Data in, go.Figure out: no streamlit here.
+Layer: figures. Imports NumPy, plotly and the figures' core (never streamlit). Data in, go.Figure out.
 """
 from __future__ import annotations
 
@@ -16,47 +16,10 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-# Okabe-Ito colours, safe for colour-blind readers; one per model, the same on every figure
-COLORS = {"RNN": "#D55E00", "LSTM": "#0072B2", "GRU": "#009E73",
-          "your model": "#CC79A7", "the preset": "#CC79A7"}
-EXTRA_COLORS = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
-MAX_FRAMES = 60          # animation frames, whatever the sequence length
+from ._plot import OKABE_ITO, layout_dict, line, model_color, positive
+
+BACKWARD_FRAMES = 60     # frames of the backward-pass animation, whatever the sequence length
 FLOOR = -30              # log10 ratios below this are drawn at this colour
-
-
-def model_color(label: str, index: int = 0) -> str:
-    """The colour a model keeps on every figure: by kind for RNN/LSTM/GRU, else from a fixed list."""
-    return COLORS.get(label, EXTRA_COLORS[index % len(EXTRA_COLORS)])
-
-
-GRID = "rgba(128,128,128,0.25)"
-
-
-def _layout_dict(title: str, xtitle: str, ytitle: str, log_y: bool = True) -> dict:
-    """The house layout as a plain dict: handed to go.Figure at once, it is validated once (each
-    update_layout / update_xaxes call validates again, and the gradient page redraws on every rerun)."""
-    yaxis = dict(title=dict(text=ytitle))
-    if log_y:
-        yaxis.update(type="log", exponentformat="power", showgrid=True, gridcolor=GRID)
-    return dict(title=dict(text=title), xaxis=dict(title=dict(text=xtitle), showgrid=True, gridcolor=GRID),
-                yaxis=yaxis, hovermode="x unified",
-                paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-                margin=dict(l=60, r=20, t=80, b=50), height=420)
-
-
-def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, log_y: bool = True) -> go.Figure:
-    return fig.update_layout(_layout_dict(title, xtitle, ytitle, log_y))
-
-
-def _positive(a: np.ndarray) -> list:
-    """Values for a log axis: zeros (an underflowed gradient) become gaps instead of errors."""
-    return [float(v) if v > 0 and math.isfinite(v) else None for v in np.asarray(a, dtype=float)]
-
-
-def _line(x, y, name: str, **style) -> dict:
-    """One Scatter trace as a plain dict (go.Figure validates it once, with the figure)."""
-    return dict(type="scatter", x=x, y=y, mode="lines", name=name, hovertemplate="%{y:.3g}", **style)
 
 
 def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True) -> go.Figure:
@@ -66,7 +29,7 @@ def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True)
     for n, (label, flow) in enumerate(flows.items()):
         y = flow.jac_spec if jacobian else flow.grad_h
         top = max(top, float(np.max(y)))
-        traces.append(_line(flow.steps_back, _positive(y), label,
+        traces.append(line(flow.steps_back, positive(y), label,
                             line=dict(color=model_color(label, n), width=2.5)))
     if show_bound:
         for n, (label, flow) in enumerate(flows.items()):
@@ -75,11 +38,11 @@ def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True)
             b = np.asarray(flow.pascanu_bound, dtype=float)
             # an exploding bound (sigma_max > 1) would squash every curve; draw it while it is in view
             shown = np.where(b <= max(top, 1.0) * 1e3, b, np.nan)
-            traces.append(_line(flow.steps_back, _positive(shown),
+            traces.append(line(flow.steps_back, positive(shown),
                                 f"bound σ_max^k, σ_max = {flow.sigma_max:.3f}",
                                 line=dict(color=model_color(label, n), width=1.5, dash="dash")))
     what = "||dh_T/dh_t|| (largest singular value)" if jacobian else "||dL/dh_t||"
-    return go.Figure(data=traces, layout=_layout_dict(f"Gradient left k steps back: {what}",
+    return go.Figure(data=traces, layout=layout_dict(f"Gradient left k steps back: {what}",
                                                       "steps back from the last step (k)", what))
 
 
@@ -92,15 +55,15 @@ def cell_split(flow, label: str = "LSTM") -> go.Figure:
     traces = [
         # the total is drawn as a broad pale band: where one part carries nearly all of it, that part's
         # line runs inside the band instead of hiding it
-        _line(k, _positive(flow.grad_c), "||dL/dc_t|| total", line=dict(color=model_color(label), width=7),
+        line(k, positive(flow.grad_c), "||dL/dc_t|| total", line=dict(color=model_color(label), width=7),
               opacity=0.35),
-        _line(k, _positive(flow.cell_path), "cell path: dL/dc_T × ∏ f",
-              line=dict(color="#009E73", width=2)),
-        _line(k, _positive(flow.hidden_path), "entered through h", line=dict(color="#E69F00", width=2)),
-        _line(k, _positive(flow.forget_product_mean), "∏ f, mean over units (a ratio)",
+        line(k, positive(flow.cell_path), "cell path: dL/dc_T × ∏ f",
+              line=dict(color=OKABE_ITO["green"], width=2)),
+        line(k, positive(flow.hidden_path), "entered through h", line=dict(color=OKABE_ITO["orange"], width=2)),
+        line(k, positive(flow.forget_product_mean), "∏ f, mean over units (a ratio)",
               line=dict(color="#888888", width=1.5, dash="dot")),
     ]
-    layout = _layout_dict(f"{label}: the cell-state gradient, cell path vs hidden path",
+    layout = layout_dict(f"{label}: the cell-state gradient, cell path vs hidden path",
                           "steps back from the last step (k)", "norm (log scale)")
     return go.Figure(data=traces, layout=layout)
 
@@ -111,7 +74,7 @@ def _frame_ends(T: int, max_frames: int) -> list[int]:
     return [math.ceil((j + 1) * T / n) - 1 for j in range(n)]
 
 
-def backward_animation(flows: dict, max_frames: int = MAX_FRAMES) -> go.Figure:
+def backward_animation(flows: dict, max_frames: int = BACKWARD_FRAMES) -> go.Figure:
     """The backward pass as Plotly frames: row per model, column per step t, colour log10 of the gradient
     relative to its value at the last step, revealed from the end back to the start."""
     labels = list(flows)
@@ -145,7 +108,7 @@ def backward_animation(flows: dict, max_frames: int = MAX_FRAMES) -> go.Figure:
                 transition=dict(duration=0), mode="immediate")
     top, bottom, plot_h = 60, 150, 50 + 60 * len(labels)         # px; controls sit under the axis title
     below = -70 / plot_h                                          # 70 px below the plot area, in paper units
-    layout = _layout_dict("The backward pass: the gradient spreads back from the last step", "step t", "",
+    layout = layout_dict("The backward pass: the gradient spreads back from the last step", "step t", "",
                           log_y=False)
     layout["yaxis"]["autorange"] = "reversed"
     layout.update(

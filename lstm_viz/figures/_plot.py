@@ -1,0 +1,158 @@
+"""The private core every figure shares (as plotly express has one): scales, palette, layout, frames.
+
+Layer: figures. Imports NumPy and plotly only (never streamlit). Public names here are for the other
+figure modules; pages import the figure builders from lstm_viz.figures.
+
+Colour: gates in [0, 1] use a sequential scale (Viridis); signed values (candidate, cell state, hidden
+state, inputs) use a diverging scale centred at 0 (RdBu, reversed: blue negative, white 0, red positive).
+Both are colour-blind safe, as is the Okabe-Ito palette that gives every model and line its colour.
+Figures are built with plotly's validation off (`figure`): a page holds hundreds of small frame dicts,
+and validating each would cost more than the rest of the page; tests check the contents instead.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale, sample_colorscale
+
+SEQUENTIAL = "Viridis"
+DIVERGING = "RdBu_r"
+# as explicit lists: unvalidated figures reach plotly.js as given, and it knows no "_r" names
+SCALES = {name: get_colorscale(name) for name in (SEQUENTIAL, DIVERGING)}
+GREY = "rgba(128,128,128,0.55)"
+GRID = "rgba(128,128,128,0.25)"
+FONT = dict(family="sans-serif")
+# Okabe & Ito (2008): eight colours told apart by colour-blind readers; every palette here is drawn from it
+OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "pink": "#CC79A7",
+             "sky": "#56B4E9", "vermillion": "#D55E00", "yellow": "#F0E442", "black": "#000000"}
+PALETTE = tuple(OKABE_ITO.values())
+# one colour per model, the same on every figure
+MODEL_COLORS = {"RNN": OKABE_ITO["vermillion"], "LSTM": OKABE_ITO["blue"], "GRU": OKABE_ITO["green"],
+                "your model": OKABE_ITO["pink"], "the preset": OKABE_ITO["pink"]}
+_EXTRA = (OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["yellow"], OKABE_ITO["black"])
+
+
+def model_color(label: str, index: int = 0) -> str:
+    """The colour a model keeps on every figure: by kind for RNN/LSTM/GRU, else from a fixed list."""
+    return MODEL_COLORS.get(label, _EXTRA[index % len(_EXTRA)])
+
+
+# ---------------------------------------------------------------------------------------------
+# colour helpers: values -> CSS colours with the figure's own scales, vectorised
+
+
+_LUTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def lut(scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """256 colours of a named scale and whether dark text reads on each."""
+    if scale not in _LUTS:
+        cols = sample_colorscale(scale, list(np.linspace(0, 1, 256)))
+        rgb = np.array([[float(v) for v in c[c.index("(") + 1:-1].split(",")] for c in cols])  # (256, 3)
+        hexes = np.array(["#%02x%02x%02x" % tuple(int(round(v)) for v in row) for row in rgb])
+        dark_text = (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]) > 140
+        _LUTS[scale] = hexes, dark_text
+    return _LUTS[scale]
+
+
+def colours(values, lo: float, hi: float, scale: str) -> tuple[list[str], list[str]]:
+    """Fill colours for values on [lo, hi] and a readable text colour for each."""
+    hexes, dark = lut(scale)
+    k = np.clip(np.round((np.asarray(values, float) - lo) / (hi - lo) * 255), 0, 255).astype(int)
+    return hexes[k].tolist(), np.where(dark[k], "#111111", "#ffffff").tolist()
+
+
+def signed_range(trace) -> float:
+    """Half-width of the diverging scale: 1, or the largest |cell state| when it exceeds 1."""
+    c = getattr(trace, "c", None)
+    m = float(np.abs(c).max()) if c is not None else 0.0
+    return max(1.0, float(np.ceil(m * 10) / 10))
+
+
+def domains(heights, gap: float) -> list[list[float]]:
+    """Vertical [y0, y1] paper domains for stacked panels, top first, sizes proportional to heights."""
+    h = np.asarray(heights, float)
+    free = 1.0 - gap * (len(h) - 1)
+    sizes = h / h.sum() * free
+    tops = 1.0 - np.concatenate([[0.0], np.cumsum(sizes[:-1] + gap)])
+    return [[max(0.0, float(t - s_)), float(t)] for t, s_ in zip(tops, sizes)]
+
+
+def panel_title(text: str, domain, x: float = 0.0) -> dict:
+    """A panel title just above a stacked panel (what make_subplots' subplot_titles would draw)."""
+    return dict(text=text, x=x, y=domain[1], xref="paper", yref="paper", xanchor="left", yanchor="bottom",
+                showarrow=False, font=dict(size=13))
+
+
+def figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+    """go.Figure without per-object validation; frames are attached as plain dicts.
+
+    plotly validates every frame's traces on construction even with _validate=False; the frames
+    here are restyle patches we build and test ourselves, so they are stored as given (plotly keeps a
+    frame's properties in `_props`, which is what to_dict()/to_json() and st.plotly_chart serialise).
+    """
+    fig = go.Figure(data=data, layout=layout, _validate=False)
+    if frames:
+        objs = []
+        for f in frames:
+            fr = go.Frame()
+            fr._props.update(f)
+            objs.append(fr)
+        fig._frame_objs = tuple(objs)
+    return fig
+
+
+def colorbar_trace(scale: str, lo: float, hi: float, title: str, x: float, y: float, length: float) -> dict:
+    """An invisible point whose only job is to show a colour bar."""
+    return dict(type="scatter", x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
+                marker=dict(colorscale=SCALES[scale], cmin=lo, cmax=hi, color=[lo], showscale=True,
+                            colorbar=dict(title=dict(text=title, side="right"), x=x, y=y, len=length,
+                                          thickness=12, yanchor="middle")))
+
+
+def anim_controls(names: list[str], active: int, labels: list[str], duration: int = 450, y: float = -0.02) -> dict:
+    """Play/Pause buttons and a step slider that run in the browser."""
+    frame_args = lambda d: dict(frame=dict(duration=d, redraw=True), mode="immediate",  # noqa: E731
+                                transition=dict(duration=0), fromcurrent=True)
+    return dict(
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=y, xanchor="left", yanchor="top",
+                          pad=dict(r=8, t=4), showactive=False, buttons=[
+                              dict(label="▶ Play", method="animate", args=[None, frame_args(duration)]),
+                              dict(label="❚❚ Pause", method="animate",
+                                   args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                                      transition=dict(duration=0))])])],
+        sliders=[dict(active=active, x=0.2, len=0.8, y=y, yanchor="top", pad=dict(t=4, b=4),
+                      currentvalue=dict(visible=False),   # the figure names the step it shows
+                      steps=[dict(label=lab, method="animate", args=[[n], frame_args(0)])
+                             for n, lab in zip(names, labels)])],
+    )
+
+
+
+# ---------------------------------------------------------------------------------------------
+# line charts: the house layout
+
+
+def layout_dict(title: str, xtitle: str, ytitle: str, log_y: bool = True) -> dict:
+    """The house layout as a plain dict: handed to go.Figure at once, it is validated once (each
+    update_layout / update_xaxes call validates again, and the gradient page redraws on every rerun)."""
+    yaxis = dict(title=dict(text=ytitle))
+    if log_y:
+        yaxis.update(type="log", exponentformat="power", showgrid=True, gridcolor=GRID)
+    return dict(title=dict(text=title), xaxis=dict(title=dict(text=xtitle), showgrid=True, gridcolor=GRID),
+                yaxis=yaxis, hovermode="x unified",
+                paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+                margin=dict(l=60, r=20, t=80, b=50), height=420)
+
+
+def positive(a) -> list:
+    """Values for a log axis: zeros (an underflowed gradient) become gaps instead of errors."""
+    return [float(v) if v > 0 and math.isfinite(v) else None for v in np.asarray(a, dtype=float)]
+
+
+def line(x, y, name: str, **style) -> dict:
+    """One Scatter trace as a plain dict (go.Figure validates it once, with the figure)."""
+    return dict(type="scatter", x=x, y=y, mode="lines", name=name, hovertemplate="%{y:.3g}", **style)
