@@ -59,7 +59,7 @@ def home() -> None:
             st.page_link(page, label=f"{page.title}: {blurb}", icon=page.icon)   # the sidebar's URL goes along
 
 
-st.set_page_config(page_title="lstm-viz: inside an LSTM", page_icon=":material/memory:", layout="wide")
+st.set_page_config(page_title="lstm-viz: inside an LSTM", page_icon="🧠", layout="wide")
 nav_pages = {f: st.Page(f, title=t, icon=i) for f, t, i in PAGES if (HERE / f).exists()}
 pg = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *nav_pages.values()])
 ui.controls()

@@ -87,13 +87,13 @@ def clip_sentence(flows: dict) -> str:
 def forget_sentence(forget_bias: float, flow=None, steps: int = 50) -> str:
     """The forget-gate product over `steps` steps: sigmoid(b)^steps, and from the actual gates of an LSTM flow.
 
-    'With forget bias 1, a forget gate at rest is sigmoid(1) = 0.73, and 0.73^50 = 1.6e-7: ...'
+    'With forget bias 1, a forget gate at rest is sigmoid(1) = 0.7311, and 0.7311^50 = 1.6e-7: ...'
+    The power is taken of the printed four-digit value, so a reader's calculator gives the printed result.
     """
-    s = sigmoid(forget_bias)
-    rest = s ** steps
+    s = float(f"{sigmoid(forget_bias):.4f}")
     out = (f"With forget bias {forget_bias:g}, a forget gate with nothing else pushing it is "
-           f"sigmoid({forget_bias:g}) = {sci(s)}, and {sci(s)}^{steps} = {sci(rest)}: that is the share of the cell-state gradient the "
-           f"carousel carries through {steps} such steps.")
+           f"sigmoid({forget_bias:g}) = {s:.4f}, and {s:.4f}^{steps} = {sci(s ** steps)}: that is the share of the "
+           f"cell-state gradient the carousel carries through {steps} such steps.")
     if flow is not None and flow.forget_product_mean is not None and flow.kind == "lstm":
         n = int(min(steps, len(flow.forget_product_mean) - 1))
         if n >= 1:
@@ -107,9 +107,31 @@ def forget_sentence(forget_bias: float, flow=None, steps: int = 50) -> str:
     return out
 
 
+def kept_open_sentence(flow, k: int) -> str:
+    """What a trained LSTM's forget gates did over the last k steps: per unit, not only on average."""
+    T = len(flow.grad_h)
+    k = int(min(max(k, 1), T - 1))
+    fp = flow.forget_product[k]                                   # (H,) prod of f over the last k steps
+    best = int(np.argmax(fp))
+    kept = int(np.sum(fp > 0.5))
+    return (f"Over the last {k} steps this LSTM's forget gates multiply to {sci(fp[best])} in unit {best}, its most "
+            f"open, and to {sci(float(fp.mean()))} on average; {kept} of its {len(fp)} units keep more than half. "
+            "Training opened the gates of the units that must remember, so their cell line carries the gradient "
+            "back with little loss, while the other units forget on purpose.")
+
+
+def sigma_shown(sigma: float) -> float:
+    """sigma_max(W_hh) as the app prints it: rounded up to three decimals, so its powers stay bounds."""
+    return math.ceil(sigma * 1000) / 1000
+
+
 def pascanu_sentence(flow, k: int) -> str:
-    """The RNN's largest singular value of W_hh and what the Pascanu et al. (2013) bound says k steps back."""
-    s = flow.sigma_max
+    """The RNN's largest singular value of W_hh and what the Pascanu et al. (2013) bound says k steps back.
+
+    sigma_max is printed rounded up to three decimals and the bound is that printed number to the power k,
+    so it is still a bound and a reader can redo it.
+    """
+    s = sigma_shown(flow.sigma_max)
     T = len(flow.grad_h)
     k = int(min(max(k, 1), T - 1)) if T > 1 else 0
     # without the Jacobian, ||dL/dh_t|| = ||u^T dh_T/dh_t|| for a unit u obeys the same bound
@@ -119,7 +141,7 @@ def pascanu_sentence(flow, k: int) -> str:
     head = f"The RNN's W_hh has largest singular value {s:.3f}"
     if s < 1:
         return (f"{head}, below 1, so with tanh' <= 1 the gradient must vanish at least as fast as "
-                f"{s:.3f}^k (Pascanu et al. 2013): after {k} steps {what} <= {sci(s ** k)}; "
+                f"{s:.3f}^k (Pascanu et al. 2013): after {k} steps {what} <= {s:.3f}^{k} = {sci(s ** k)}; "
                 f"it is {sci(actual)}.")
     return (f"{head}, above 1, so the bound {s:.3f}^k grows and explosion is possible (Pascanu et al. 2013); "
             f"tanh' < 1 usually still wins: after {k} steps {what} is {sci(actual)}.")
@@ -169,8 +191,27 @@ def _solved(score: float, baseline: float, task_kind: str) -> bool:
 
 
 def forget_table(biases=(0, 1, 2, 3, 5), steps: int = 50) -> list[tuple[float, float, float]]:
-    """(b, sigmoid(b), sigmoid(b)^steps) for the forget biases the page offers."""
-    return [(float(b), sigmoid(b), sigmoid(b) ** steps) for b in np.asarray(biases, dtype=float)]
+    """(b, sigmoid(b) to four decimals, that to the power steps) for the forget biases the page offers."""
+    rows = []
+    for b in np.asarray(biases, dtype=float):
+        s = float(f"{sigmoid(b):.4f}")
+        rows.append((float(b), s, s ** steps))
+    return rows
+
+
+TERMS = {   # the words a student meets on the gradient page, said once
+    "Jacobian": "dh_T/dh_t, the H x H matrix of how much each unit of the last hidden state moves when one unit "
+                "of an earlier one is nudged. Its largest singular value is the most any direction can be "
+                "stretched on the way back; the 'Full Jacobian' switch plots that instead of one direction's "
+                "gradient.",
+    "Pascanu bound": "Pascanu, Mikolov & Bengio (2013): in a tanh RNN each step back multiplies by W_hh and by "
+                     "tanh' <= 1, so after k steps the gradient is at most sigma_max(W_hh)^k. Below 1 it must "
+                     "vanish; above 1 it may explode.",
+    "3.7e-8": "Scientific notation: 3.7e-8 is 3.7 x 10^-8 = 0.000000037. A gradient that small no longer moves "
+              "the weights that produced it.",
+    "cell path": "The route along the top of the LSTM diagram. Going back one step there multiplies the gradient "
+                 "by the forget gate f and by nothing else: no weight matrix, no tanh'.",
+}
 
 
 # ---------------------------------------------------------------------------------------------

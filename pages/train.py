@@ -6,33 +6,34 @@ from lstm_viz.figures import loss_curves
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from lstm_viz.tasks import TASKS, chance_level
 
+URL = "query-params"   # every control of this page lives in the link, as the sidebar's do
+
 ui.controls()
 st.title("Train them yourself")
+ui.copy_link()
 st.markdown("Each model reads the whole sequence and answers from its last hidden state through a linear "
             "read-out, so whatever it needs from the start must survive to the end. Training is plain BPTT with "
             "Adam and gradient clipping, on fresh random sequences at every step.")
 
-task = st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].description, key="train_task")
+task = st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].description, key="train_task", bind=URL)
 info, level = TASKS[task], chance_level(task)
-mode = st.radio("Mode", ["Train at this length", "Lag sweep: train at several lengths"], key="train_mode",
+mode = st.radio("Mode", ["Train at this length", "Lag sweep: train at several lengths"], key="train_mode", bind=URL,
                 horizontal=True)
 sweep = mode.startswith("Lag")
 left, middle, right = st.columns(3)
 length = left.slider("Sequence length T (the lag to bridge)", info.min_length, 200, info.default_length,
-                     key="train_length", disabled=sweep)
-labels = left.multiselect("Models", list(ui.MODELS), default=["RNN", "LSTM"], key="train_models")
-hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden")
-seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed")
-steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 600, step=10, key="train_steps",
+                     key="train_length", bind=URL, disabled=sweep)
+labels = left.multiselect("Models", list(ui.MODELS), default=["RNN", "LSTM"], key="train_models", bind=URL)
+hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden", bind=URL)
+seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed", bind=URL)
+steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 600, step=10, key="train_steps", bind=URL,
                      help="Seeded: the same steps give the same model on any machine; only the time differs.")
-seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 30, key="train_seconds",
+seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 30, key="train_seconds", bind=URL,
                        help="A cap on wall-clock time; training stops at whichever budget runs out first.")
 
 if sweep:
     st.caption(f"The sweep trains every model at T = {', '.join(map(str, ui.SWEEP_LENGTHS))}, each run with the "
                f"budget above, {MAX_TRAIN_SECONDS} s at most in all.")
-
-
 go, stop, _ = st.columns([1, 1, 4])
 go.button("Start training", type="primary", key="train_go", disabled=not labels, on_click=ui.request_training)
 start = ui.training_requested()

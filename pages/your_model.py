@@ -6,6 +6,7 @@ from lstm_viz.limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_LAYERS, MAX_UPL
 
 c = ui.controls()
 st.title("Your own model")
+ui.copy_link()
 st.markdown(
     f"Upload an `.npz` of weights from PyTorch (`nn.LSTM`, `nn.GRU`, `nn.RNN`, state_dict names) or Keras "
     f"(`LSTM`, `GRU` with reset_after, `SimpleRNN`: kernel, recurrent_kernel, bias), one layer or a stack. "
@@ -14,18 +15,18 @@ st.markdown(
     "numbers only: nothing in it is ever run.")
 
 st.file_uploader("Weights (.npz)", type=["npz"], key="upload_file", on_change=ui.on_upload)
-error = ui.upload_error()
-if error:
-    st.error(error)
-    if ui.custom_model() is not None:
-        st.caption("The model you had before is still in use.")
-
-own = ui.custom_model()
-if own is None:
+error, own = ui.upload_error(), ui.custom_model()
+if error:   # one banner, whatever came before: what was refused, and what is in use now
+    kept = f" The pages still use your model from before: {own['name']}." if own is not None else ""
+    st.error(error + kept)
+elif own is None:
     st.info("No model of your own yet: the pages use random weights or a preset. Upload a file, or train one on "
             "the training page and send it here.")
 else:
     st.success(ui.custom_summary())
+if own is not None:
+    if error:
+        st.markdown(ui.custom_summary())
     st.dataframe(ui.custom_layers_table(), hide_index=True)
     st.caption(ui.custom_fit_sentence(c))
     st.button("Forget my model", key="upload_forget", on_click=ui.forget_custom_model)

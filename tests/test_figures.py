@@ -126,8 +126,9 @@ def test_gate_heatmaps_hold_the_trace_with_the_right_scales(step_trace):
     lay = d["layout"]
     assert (lay["coloraxis"]["cmin"], lay["coloraxis"]["cmax"]) == (0, 1)
     assert lay["coloraxis2"]["cmin"] == -lay["coloraxis2"]["cmax"] == -signed_range(tr)
-    assert "sequential" in lay["coloraxis"]["colorbar"]["title"]["text"]
-    assert "diverging" in lay["coloraxis2"]["colorbar"]["title"]["text"]
+    assert "0 to 1" in lay["coloraxis"]["colorbar"]["title"]["text"]            # sequential, says its range
+    assert "0 is white" in lay["coloraxis2"]["colorbar"]["title"]["text"]       # diverging, says its centre
+    assert lay["coloraxis"]["colorbar"]["orientation"] == "h"                   # above the panels, not beside
     np.testing.assert_array_equal(_arr(d["data"][0]["z"]), s.values.T)   # the input track
     # every panel shares the time axis
     assert all(lay[f"xaxis{k}"]["matches"] == "x" for k in range(2, 8))
@@ -156,9 +157,17 @@ def test_unit_lines_and_saturation(step_trace):
     assert fig.layout.yaxis.range == (-0.02, 1.02)
     with pytest.raises(ValueError):
         unit_lines(tr, [0], ("r",))
+    text = parse_sequence("abcab", text_mode=True)
+    tt = LSTM.random(text.input_size, 2, seed=0).forward(text.values)
+    axis = unit_lines(tt, [0], ("h",), text.labels, text_mode=True).layout.xaxis
+    assert list(axis.ticktext) == list("abcab") and list(axis.tickvals) == list(range(5))
     table = saturation_table(tr)
     sat = saturation_figure(table).to_dict()
-    pts = [t for t in sat["data"] if t["mode"] == "markers"]
-    assert [p["name"] for p in pts] == ["i", "f", "o"]
-    np.testing.assert_allclose(_arr(pts[1]["x"]), table[table.symbol == "f"].iloc[:, 3])
+    bars = sat["data"]
+    assert len(bars) == 9 and sat["layout"]["barmode"] == "stack"          # i, f, o x shut, between, open
+    assert [a["text"][:2] for a in sat["layout"]["annotations"]] == ["i:", "f:", "o:"]
+    f_bars = [b for b in bars if b["xaxis"] == "x2"]
+    for b, col in zip(f_bars, (3, 5, 4)):                                   # shut, in between, open
+        np.testing.assert_allclose(_arr(b["y"]), table[table.symbol == "f"].iloc[:, col])
+    np.testing.assert_allclose(sum(_arr(b["y"]) for b in f_bars), 1.0)     # every step counted once
     json.dumps(sat, default=str)

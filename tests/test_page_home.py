@@ -2,6 +2,7 @@
 
 from apptest_helpers import app as _app
 from apptest_helpers import controls as _controls
+from apptest_helpers import controls
 from apptest_helpers import figures as _figures
 from apptest_helpers import text as _text
 
@@ -17,4 +18,4 @@ def test_home_explains_and_draws_a_live_cell():
     (fig,) = _figures(at)
     assert len(fig["frames"]) == _controls(at).steps          # the miniature plays the default sequence
     assert not at.error and not at.warning
-    assert at.code and "?" not in at.code[0].value              # defaults: the share link has no parameters
+    assert controls(at).query() == {}                           # defaults: a link to them needs no parameters

@@ -35,7 +35,8 @@ def test_upload_a_valid_pytorch_file_then_a_bad_one_keeps_it():
         at.file_uploader(key="upload_file").set_value(("bad.npz", bad, "application/octet-stream")).run()
         _ok(at)
         assert len(at.error) == 1 and at.error[0].value.startswith("bad.npz: ")
-        assert "still in use" in "\n".join(c.value for c in at.caption)
+        assert "still use your model from before: w.npz" in at.error[0].value
+        assert not at.success and not at.warning and not at.info          # one banner, one state
         assert own_model(at)["id"] == first
     at.get_by_key("upload_forget").click().run()
     _ok(at)

@@ -104,7 +104,9 @@ def test_pascanu_sentence_states_sigma_and_the_side_of_one():
         assert _close(_numbers(s)[0], sigma)
         assert _close(_numbers(s.split("it is" if side == "below 1" else "is ")[-1])[0], flow.jac_spec[20])
         if side == "below 1":
-            assert _close(_numbers(s.split("||dh_T/dh_t|| <=")[1])[0], sigma ** 20)
+            shown_sigma, k, bound = _numbers(s.split("||dh_T/dh_t|| <=")[1])[:3]
+            assert shown_sigma >= sigma and k == 20 and bound >= flow.jac_spec[20]    # still a bound
+            assert _close(bound, shown_sigma ** 20)
 
 
 def test_cell_path_sentence_numbers():
@@ -148,5 +150,25 @@ def test_forget_table():
     rows = R.forget_table()
     assert [r[0] for r in rows] == [0, 1, 2, 3, 5]
     for b, s, p in rows:
-        assert s == pytest.approx(1 / (1 + math.exp(-b)))
-        assert p == pytest.approx(s ** 50)
+        assert s == round(1 / (1 + math.exp(-b)), 4)           # printed to four decimals ...
+        assert p == s ** 50                                      # ... and the power taken of what is printed
+
+
+POWER = re.compile(r"(\d+\.\d+)\^(\d+) = (" + NUM + ")")
+
+
+@pytest.mark.parametrize("b", [-3, -1, 0, 1, 2, 3, 5, 6])
+def test_every_printed_power_checks_out(b):
+    """A reader who types the printed base into a calculator and raises it to the printed power gets the
+    printed result (to its two significant digits): 'sigmoid(3) = 0.9526, and 0.9526^50 = 0.088'."""
+    x = np.random.default_rng(0).normal(size=60)
+    flows = {"RNN": gradient_flow(RNN.random(1, 5, seed=1, weight_scale=0.8), x),
+             "LSTM": gradient_flow(LSTM.random(1, 5, seed=1, forget_bias=b), x)}
+    texts = [R.forget_sentence(b, flows["LSTM"], k) for k in (1, 10, 40)] + [R.pascanu_sentence(flows["RNN"], 40)]
+    found = 0
+    for text in texts:
+        for base, power, shown in POWER.findall(text):
+            want = float(base) ** int(power)
+            assert float(R.sci(want)) == float(shown), (text, base, power, shown)
+            found += 1
+    assert found >= 3

@@ -137,15 +137,19 @@ def anim_controls(names: list[str], active: int, labels: list[str], duration: in
 
 def layout_dict(title: str, xtitle: str, ytitle: str, log_y: bool = True) -> dict:
     """The house layout as a plain dict: handed to go.Figure at once, it is validated once (each
-    update_layout / update_xaxes call validates again, and the gradient page redraws on every rerun)."""
+    update_layout / update_xaxes call validates again, and the gradient page redraws on every rerun).
+
+    Pages put a figure's title in a heading above it, where it wraps on a phone; title="" leaves it out
+    and gives the legend, on top, the room."""
     yaxis = dict(title=dict(text=ytitle))
     if log_y:
         yaxis.update(type="log", exponentformat="power", showgrid=True, gridcolor=GRID)
-    return dict(title=dict(text=title), xaxis=dict(title=dict(text=xtitle), showgrid=True, gridcolor=GRID),
+    return dict(**({"title": dict(text=title)} if title else {}),
+                xaxis=dict(title=dict(text=xtitle), showgrid=True, gridcolor=GRID),
                 yaxis=yaxis, hovermode="x unified",
                 paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-                margin=dict(l=60, r=20, t=80, b=50), height=420)
+                legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+                margin=dict(l=60, r=20, t=80 if title else 50, b=50), height=420)
 
 
 def positive(a) -> list:

@@ -16,14 +16,16 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from ._plot import OKABE_ITO, layout_dict, line, model_color, positive
+from ..words import sigma_shown
+from ._plot import GREY, OKABE_ITO, layout_dict, line, model_color, positive
 
 BACKWARD_FRAMES = 60     # frames of the backward-pass animation, whatever the sequence length
 FLOOR = -30              # log10 ratios below this are drawn at this colour
 
 
-def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True) -> go.Figure:
-    """||dL/dh_t|| (or, with jacobian=True, the spectral norm ||dh_T/dh_t||) against steps back, log y."""
+def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True, k: int | None = None) -> go.Figure:
+    """||dL/dh_t|| (or, with jacobian=True, the spectral norm ||dh_T/dh_t||) against steps back, log y; k, if
+    given, is marked by a dashed vertical line (the page's sentences read the curves there)."""
     traces = []
     top = 0.0
     for n, (label, flow) in enumerate(flows.items()):
@@ -39,11 +41,16 @@ def gradient_norms(flows: dict, jacobian: bool = False, show_bound: bool = True)
             # an exploding bound (sigma_max > 1) would squash every curve; draw it while it is in view
             shown = np.where(b <= max(top, 1.0) * 1e3, b, np.nan)
             traces.append(line(flow.steps_back, positive(shown),
-                                f"bound σ_max^k, σ_max = {flow.sigma_max:.3f}",
+                                f"bound σ_max^k, σ_max = {sigma_shown(flow.sigma_max):.3f}",
                                 line=dict(color=model_color(label, n), width=1.5, dash="dash")))
     what = "||dh_T/dh_t|| (largest singular value)" if jacobian else "||dL/dh_t||"
-    return go.Figure(data=traces, layout=layout_dict(f"Gradient left k steps back: {what}",
-                                                      "steps back from the last step (k)", what))
+    layout = layout_dict("", "steps back from the last step (k)", what)
+    if k is not None:
+        layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=k, x1=k, y0=0, y1=1,
+                                 line=dict(color=GREY, width=1.5, dash="dot"))]
+        layout["annotations"] = [dict(x=k, y=1, xref="x", yref="paper", text=f"k = {k}", showarrow=False,
+                                      xanchor="left", yanchor="top", xshift=4, font=dict(size=12))]
+    return go.Figure(data=traces, layout=layout)
 
 
 def cell_split(flow, label: str = "LSTM") -> go.Figure:
@@ -63,8 +70,7 @@ def cell_split(flow, label: str = "LSTM") -> go.Figure:
         line(k, positive(flow.forget_product_mean), "∏ f, mean over units (a ratio)",
               line=dict(color="#888888", width=1.5, dash="dot")),
     ]
-    layout = layout_dict(f"{label}: the cell-state gradient, cell path vs hidden path",
-                          "steps back from the last step (k)", "norm (log scale)")
+    layout = layout_dict("", "steps back from the last step (k)", "norm (log scale)")
     return go.Figure(data=traces, layout=layout)
 
 
@@ -72,6 +78,28 @@ def _frame_ends(T: int, max_frames: int) -> list[int]:
     """For each frame, the largest k it reveals: evenly spaced, the last frame reveals everything."""
     n = max(1, min(T, max_frames))
     return [math.ceil((j + 1) * T / n) - 1 for j in range(n)]
+
+
+def _backward_controls(frames: list, ends: list[int], rows: int) -> dict:
+    """Height, margins, and the play buttons on one row under the axis with the slider on the next, so that
+    at 390 px neither covers the other."""
+    play = dict(frame=dict(duration=max(20, 3000 // len(frames)), redraw=True), fromcurrent=False,
+                transition=dict(duration=0), mode="immediate")
+    top, bottom, plot_h = 90, 170, 50 + 60 * rows                 # px
+    buttons_y, slider_y = -60 / plot_h, -105 / plot_h             # under the axis title, in paper units
+    return dict(
+        height=top + plot_h + bottom, margin=dict(l=60, r=20, t=top, b=bottom),
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=buttons_y, xanchor="left", yanchor="top",
+                          direction="right", pad=dict(t=0, r=10),
+                          buttons=[dict(label="▶ Play backward pass", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
+        sliders=[dict(active=len(frames) - 1, x=0, len=1.0, y=slider_y, yanchor="top", pad=dict(t=20, l=0),
+                      font=dict(color="rgba(0,0,0,0)"), ticklen=3, minorticklen=0,   # 60 tick labels would collide
+                      currentvalue=dict(prefix="steps back reached: ", font=dict(color="#888888"), offset=4),
+                      steps=[dict(label=str(k), method="animate",
+                                  args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
+                             for j, k in enumerate(ends)])])
 
 
 def backward_animation(flows: dict, max_frames: int = BACKWARD_FRAMES) -> go.Figure:
@@ -96,32 +124,18 @@ def backward_animation(flows: dict, max_frames: int = BACKWARD_FRAMES) -> go.Fig
         z[:, : T - 1 - kmax] = np.nan                             # steps the gradient has not reached yet
         return z
 
+    # the colour bar lies above the rows, not beside them: beside, it would take a third of a phone's width
     heat = dict(type="heatmap", z=shown(ends[-1]), x=steps, y=labels, zmin=zmin, zmax=0.0,
                 colorscale="Viridis",
-                colorbar=dict(title=dict(text="log10 of gradient ÷<br>gradient at last step", side="right")),
+                colorbar=dict(title=dict(text="log10 of (gradient ÷ gradient at the last step)", side="top"),
+                              orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", ypad=10,
+                              len=1.0, thickness=10),
                 hovertemplate="%{y}, step %{x}: 10^%{z:.1f}<extra></extra>", xgap=0, ygap=3)
     # a frame carries only z: Plotly.animate merges it into trace 0, which keeps its colour scale, axes and
     # hover text, so the figure is smaller and 60 frames are validated in a fraction of the time
     frames = [dict(name=str(j), data=[dict(type="heatmap", z=shown(k))], traces=[0])
               for j, k in enumerate(ends)]
-    play = dict(frame=dict(duration=max(20, 3000 // len(frames)), redraw=True), fromcurrent=False,
-                transition=dict(duration=0), mode="immediate")
-    top, bottom, plot_h = 60, 150, 50 + 60 * len(labels)         # px; controls sit under the axis title
-    below = -70 / plot_h                                          # 70 px below the plot area, in paper units
-    layout = layout_dict("The backward pass: the gradient spreads back from the last step", "step t", "",
-                          log_y=False)
+    layout = layout_dict("", "step t", "", log_y=False)
     layout["yaxis"]["autorange"] = "reversed"
-    layout.update(
-        hovermode="closest", height=top + plot_h + bottom, margin=dict(l=60, r=20, t=top, b=bottom),
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=below, xanchor="left", yanchor="top",
-                          direction="right", pad=dict(t=0, r=10),
-                          buttons=[dict(label="▶ Play backward pass", method="animate", args=[None, play]),
-                                   dict(label="❚❚ Pause", method="animate",
-                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=len(frames) - 1, x=0.32, len=0.68, y=below, yanchor="top", pad=dict(t=20),
-                      font=dict(color="rgba(0,0,0,0)"), ticklen=3, minorticklen=0,   # 60 tick labels would collide
-                      currentvalue=dict(prefix="steps back reached: ", font=dict(color="#888888"), offset=4),
-                      steps=[dict(label=str(k), method="animate",
-                                  args=[[str(j)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
-                             for j, k in enumerate(ends)])])
+    layout.update(hovermode="closest", **_backward_controls(frames, ends, len(labels)))
     return go.Figure(data=[heat], layout=layout, frames=frames)

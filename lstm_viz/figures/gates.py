@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 
 from ..tables import HIGH, LOW
 from ..words import GATES_IN_01, WORDS, quantities
-from ._plot import DIVERGING, FONT, GREY, PALETTE, SCALES, SEQUENTIAL, domains, figure, panel_title, signed_range
+from ._plot import (DIVERGING, FONT, GREY, OKABE_ITO, PALETTE, SCALES, SEQUENTIAL, domains, figure, panel_title,
+                    signed_range)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,13 +49,10 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
                          texttemplate="%{text}", colorscale=[[0, "rgba(128,128,128,0.15)"],
                                                              [1, "rgba(128,128,128,0.15)"]],
                          showscale=False, hovertemplate="step %{x}: %{text}<extra></extra>"))
-    else:
+    else:   # numbers are on hover: printed in the cells they would not fit on a phone
         ch = list(channels) if channels is not None else [f"x{k + 1}" for k in range(D)]
-        extra = {}
-        if T <= 40 and D <= 4:   # few enough cells to print the numbers in them
-            extra = dict(text=[[f"{v:.2g}" for v in row] for row in x.T], texttemplate="%{text}")
         data.append(dict(type="heatmap", x=steps, y=ch, z=x.T, coloraxis="coloraxis3",
-                         hovertemplate="step %{x}<br>%{y} = %{z:.4g}<extra></extra>", **extra))
+                         hovertemplate="step %{x}<br>%{y} = %{z:.4g}<extra></extra>"))
     for a, q in zip(sfx[1:], names):
         data.append(dict(type="heatmap", x=steps, y=np.arange(H), z=getattr(trace, q).T.astype(np.float32),
                          coloraxis="coloraxis" if q in GATES_IN_01 else "coloraxis2", name=q,
@@ -68,20 +66,29 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
     if text_mode and labels is not None and T <= 80:
         xlabel.update(tickmode="array", tickvals=steps, ticktext=list(labels), tickangle=0)
     layout[f"xaxis{sfx[-1]}"].update(xlabel)
-    layout.update(
-        height=150 + int(np.clip(60 + 8 * H, 120, 220)) * len(names) + 14 * input_rows, margin=dict(l=10, r=10, t=30, b=40), font=FONT,
-        coloraxis=dict(colorscale=SCALES[SEQUENTIAL], cmin=0, cmax=1,
-                       colorbar=dict(title=dict(text="gate (0-1),<br>sequential"), y=0.75, len=0.4, thickness=12)),
-        coloraxis2=dict(colorscale=SCALES[DIVERGING], cmin=-S, cmax=S,
-                        colorbar=dict(title=dict(text="signed value,<br>diverging, 0 = white"), y=0.25, len=0.4,
-                                      thickness=12)),
-        coloraxis3=dict(colorscale=SCALES[DIVERGING], cmid=0, showscale=False),
-    )
+    layout.update(height=190 + int(np.clip(60 + 8 * H, 120, 220)) * len(names) + 14 * input_rows,
+                  margin=dict(l=10, r=10, t=100, b=40), font=FONT, **_colour_axes(S))
     return figure(data, layout)
 
 
-def unit_lines(trace, units, quantities_=("c", "h"), labels=None) -> go.Figure:
-    """Line plots over time of the chosen units, one panel per quantity."""
+def _colour_axes(S: float) -> dict:
+    """The two colour scales as horizontal bars above the panels, side by side: at 390 px a vertical bar
+    beside them would take half the width."""
+    bar = dict(orientation="h", y=1.0, yanchor="bottom", ypad=24, len=0.46, lenmode="fraction", tickangle=0,
+               thickness=10, title=dict(side="top", font=dict(size=12)), tickfont=dict(size=10))
+    return dict(
+        coloraxis=dict(colorscale=SCALES[SEQUENTIAL], cmin=0, cmax=1, colorbar={
+            **bar, "x": 0.0, "xanchor": "left", "tickvals": [0, 0.5, 1], "title": {**bar["title"], "text": "gates, 0 to 1"}}),
+        coloraxis2=dict(colorscale=SCALES[DIVERGING], cmin=-S, cmax=S, colorbar={
+            **bar, "x": 1.0, "xanchor": "right", "tickvals": [-S, 0, S], "ticktext": [f"{-S:g}", "0", f"{S:g}"],
+            "title": {**bar["title"], "text": "signed, 0 is white"}}),
+        coloraxis3=dict(colorscale=SCALES[DIVERGING], cmid=0, showscale=False),
+    )
+
+
+def unit_lines(trace, units, quantities_=("c", "h"), labels=None, text_mode: bool = False) -> go.Figure:
+    """Line plots over time of the chosen units, one panel per quantity; in text mode the time axis reads
+    the characters (up to 80 steps), as the heatmaps do."""
     qs = [q for q in quantities_ if q in quantities(trace)]
     if not qs:
         raise ValueError(f"None of {list(quantities_)} is a field of a {trace.kind.upper()} trace.")
@@ -98,7 +105,10 @@ def unit_lines(trace, units, quantities_=("c", "h"), labels=None) -> go.Figure:
                              hovertemplate=f"step %{{x}} (input %{{customdata}})<br>unit {u}: {q} = %{{y:.4f}}"
                                            "<extra></extra>", xaxis=f"x{a}", yaxis=f"y{a}"))
         layout[f"yaxis{a}"].update(title=dict(text=q), **({"range": [-0.02, 1.02]} if q in GATES_IN_01 else {}))
-    layout[f"xaxis{sfx[-1]}"].update(title=dict(text="step (time)"))
+    xlabel = dict(title=dict(text="step (time)"))
+    if text_mode and labels is not None and T <= 80:
+        xlabel.update(tickmode="array", tickvals=list(range(T)), ticktext=list(labels), tickangle=0)
+    layout[f"xaxis{sfx[-1]}"].update(xlabel)
     layout.update(height=110 + 190 * len(qs), margin=dict(l=10, r=10, t=50, b=40), font=FONT,
                   legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
                   hovermode="x unified")
@@ -106,29 +116,30 @@ def unit_lines(trace, units, quantities_=("c", "h"), labels=None) -> go.Figure:
 
 
 def saturation_figure(table) -> go.Figure:
-    """Karpathy et al. (2015)-style: per gate, each unit's fraction of steps below LOW (x) and above HIGH (y)."""
+    """After Karpathy, Johnson & Fei-Fei (2015): for each sigmoid gate a panel, for each unit a bar split into the
+    share of steps the gate spent shut (below LOW), in between, and wide open (above HIGH).
+
+    Panels are stacked, not side by side, so they keep their width on a phone; a gate that acts as a switch
+    shows bars that are all shut and open, one that idles in the middle shows grey bars.
+    """
     gates = list(dict.fromkeys(table["symbol"]))
-    n = max(1, len(gates))
-    lo_col, hi_col = table.columns[3], table.columns[4]
-    gap = 0.06
-    width = (1 - gap * (n - 1)) / n
-    data, layout = [], {"annotations": []}
-    for k, g in enumerate(gates):
-        a = "" if k == 0 else str(k + 1)
-        dom = [k * (width + gap), k * (width + gap) + width]
+    below, above, between = table.columns[3], table.columns[4], table.columns[5]
+    parts = ((below, f"shut (< {LOW})", OKABE_ITO["vermillion"]), (between, "in between", GREY),
+             (above, f"wide open (> {HIGH})", OKABE_ITO["blue"]))
+    layout, sfx = _stacked_axes(len(gates), [1.0] * len(gates), 0.12,
+                                [f"{g}: {WORDS[g]}" for g in gates])
+    data = []
+    for r, (a, g) in enumerate(zip(sfx, gates)):
         sub = table[table["symbol"] == g]
-        data.append(dict(type="scatter", x=[0, 1, 0, 0], y=[0, 0, 1, 0], mode="lines", hoverinfo="skip",
-                         line=dict(color=GREY, width=1), showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}"))
-        data.append(dict(type="scatter", x=sub[lo_col].to_numpy(), y=sub[hi_col].to_numpy(), mode="markers",
-                         marker=dict(size=9, color="#0072B2", opacity=0.75, line=dict(color="#fff", width=1)),
-                         text=[f"unit {u}" for u in sub["unit"]], name=g, showlegend=False,
-                         hovertemplate=f"%{{text}}<br>{g} < {LOW}: %{{x:.0%}} of steps<br>{g} > {HIGH}: "
-                                       "%{y:.0%} of steps<extra></extra>", xaxis=f"x{a}", yaxis=f"y{a}"))
-        layout[f"xaxis{a}"] = dict(domain=dom, anchor=f"y{a}", range=[-0.05, 1.05], tickformat=".0%",
-                                   title=dict(text=f"steps with {g} < {LOW}"))
-        layout[f"yaxis{a}"] = dict(domain=[0, 0.88], anchor=f"x{a}", range=[-0.05, 1.05], tickformat=".0%",
-                                   title=dict(text=f"steps with {g} > {HIGH}"))
-        layout["annotations"].append(dict(text=f"{g}: {WORDS[g]}", x=dom[0], y=0.9, xref="paper", yref="paper",
-                                          xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=13)))
-    layout.update(height=340, margin=dict(l=10, r=10, t=20, b=10), font=FONT)
+        for col, name, color in parts:
+            data.append(dict(type="bar", x=sub["unit"].to_numpy(), y=sub[col].to_numpy(), name=name,
+                             marker=dict(color=color), legendgroup=name, showlegend=r == 0,
+                             xaxis=f"x{a}", yaxis=f"y{a}",
+                             hovertemplate=f"unit %{{x}}: {g} {name} on %{{y:.0%}} of steps<extra></extra>"))
+        layout[f"yaxis{a}"].update(range=[0, 1], tickformat=".0%", tickvals=[0, 0.5, 1])
+        layout[f"xaxis{a}"].update(showticklabels=True, dtick=max(1, -(-len(sub) // 16)))
+    layout[f"xaxis{sfx[-1]}"].update(title=dict(text="unit"))
+    layout.update(barmode="stack", bargap=0.15, height=80 + 150 * len(gates), font=FONT,
+                  margin=dict(l=10, r=10, t=60, b=40),
+                  legend=dict(orientation="h", x=0, y=1.0, yanchor="top", yref="container"))
     return figure(data, layout)

@@ -29,7 +29,7 @@ def loss_curves(curves: dict, baseline: float, baseline_name: str, loss_name: st
                                      marker=dict(size=6), hovertemplate="%{y:.3g}"))
     fig.add_hline(y=baseline, line=dict(color="#888888", dash="dash", width=1.5),
                   annotation_text=f"chance: {baseline_name}", annotation_position="top right")
-    fig.update_layout(layout_dict(f"Training {loss_name}: below the dashed line a model has learned something",
+    fig.update_layout(layout_dict("",
                                   "Adam step", f"{loss_name} (log scale)"))
     return fig.update_yaxes(tickformat=".2~g")   # 0.5, 0.2, 0.1 rather than bare digits between the decades
 
@@ -46,7 +46,7 @@ def lag_sweep(results: dict, baseline: float, metric: str, higher_is_better: boo
                                  line=dict(color=model_color(label, n), width=2.5), hovertemplate="%{y:.3g}"))
     fig.add_hline(y=baseline, line=dict(color="#888888", dash="dash", width=1.5),
                   annotation_text="chance", annotation_position="top right")
-    fig.update_layout(layout_dict(f"Lag sweep: final test {metric} against the sequence length (lag)",
+    fig.update_layout(layout_dict("",
                                   "sequence length T (the lag the model must bridge)", f"test {metric}",
                                   log_y=not higher_is_better))
     if higher_is_better:

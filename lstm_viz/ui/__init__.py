@@ -16,8 +16,8 @@ How pages use it:
 """
 from .controls import CUSTOM, RANDOM, Controls
 from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chosen_model_name, gradient_flows,
-                        probe_sequence)
-from .links import share_url
+                        probe_sequence, trained_flows)
+from .links import copy_link, share_url
 from .models import (current_model, custom_model, layer_model, layer_trace, model_label, model_trace,
                      set_custom_model, trace_csv_bytes, weights_bytes)
 from .sidebar import controls, step_buttons
@@ -28,7 +28,7 @@ from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, f
                      upload_error)
 
 __all__ = ["CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
-           "chosen_model_name", "gradient_flows", "probe_sequence", "share_url", "current_model", "custom_model",
+           "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
            "weights_bytes", "controls", "step_buttons", "SWEEP_LENGTHS", "TRAIN_BATCH", "lag_sweep_points",
            "request_training", "run_npz", "run_sentence", "sweep_figure", "sweep_points", "sweep_scores", "sweep_sentence",

@@ -13,10 +13,12 @@ from ..cells import CELLS
 from ..flow import gradient_flow
 from ..presets import PRESETS
 from ..stack import layer_input
+from ..tasks import make_task
 from .controls import CUSTOM, RANDOM, Controls
 from .models import custom_model, preset_model
 
 MODELS = ("RNN", "LSTM", "GRU")   # what the gradient and training pages compare
+TRAINED = {"RNN": "rnn_adding", "LSTM": "lstm_adding", "GRU": "gru_adding"}   # shipped, trained on the adding problem
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -35,6 +37,16 @@ def gradient_flows(labels: tuple, x: np.ndarray, hidden_size: int, seed: int, fo
                                             weight_scale=weight_scale)
         out[label] = _lean(gradient_flow(model, x, seed=seed, clip=clip, jacobian=jacobian))
     return out
+
+
+@st.cache_data(max_entries=12, ttl=1800, show_spinner="Running the backward passes ...")
+def trained_flows(labels: tuple, length: int, seed: int, clip: float | None, jacobian: bool = False):
+    """(x (T, 2), label -> Flow) of the shipped models trained on the adding problem, reading one adding-problem
+    sequence of this length: the models whose gates learned what to keep."""
+    x = make_task("adding", 1, int(length), seed=int(seed)).x[:, 0, :]          # (T, 2) value, marker
+    flows = {label: _lean(gradient_flow(preset_model(TRAINED[label]), x, seed=seed, clip=clip, jacobian=jacobian))
+             for label in labels}
+    return x, flows
 
 
 def _lean(flow):

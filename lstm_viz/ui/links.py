@@ -137,6 +137,53 @@ def link_sequence() -> tuple[str, bool] | None:
     return READY[key].text, READY[key].text_mode
 
 
+# "Copy link": the address bar already holds every bound control (sidebar and page), so the browser copies
+# its own location; no server round trip, and the link is exactly what the visitor sees.
+_COPY_HTML = """<div class="copy"><button type="button">🔗 Copy link to this view</button><span class="done"></span>
+<input class="url" readonly aria-label="Link to this view"></div>"""
+_COPY_CSS = """
+.copy { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; font-family: var(--st-font); }
+button { font: inherit; font-size: 0.9rem; padding: 0.3rem 0.8rem; border-radius: 0.5rem; cursor: pointer;
+  color: var(--st-text-color); background: var(--st-secondary-background-color);
+  border: 1px solid var(--st-border-color, rgba(128, 128, 128, 0.4)); }
+button:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+.done { font-size: 0.85rem; color: var(--st-text-color); opacity: 0.75; }
+.url { display: none; width: 100%; font-size: 0.8rem; padding: 0.25rem; color: var(--st-text-color);
+  background: transparent; border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.3rem; }
+.url.show { display: block; }
+"""
+_COPY_JS = """
+export default function (component) {
+  const root = component.parentElement;
+  const button = root.querySelector("button"), done = root.querySelector(".done"), url = root.querySelector(".url");
+  button.onclick = async () => {
+    const href = window.location.href;
+    try {
+      await navigator.clipboard.writeText(href);
+      done.textContent = "Copied: paste it in a slide, a chat or a new tab.";
+      url.classList.remove("show");
+    } catch (e) {          // no clipboard (an http address other than localhost): show it to copy by hand
+      url.value = href;
+      url.classList.add("show");
+      url.select();
+      done.textContent = "Select and copy the link below.";
+    }
+  };
+}
+"""
+_copy_component = None
+
+
+def copy_link(key: str = "copy_link") -> None:
+    """A "Copy link to this view" button near the top of a page: copies the browser's own address, which holds
+    every bound control of the sidebar and of the page."""
+    global _copy_component
+    if _copy_component is None:
+        _copy_component = st.components.v2.component("lstm_viz.copy_link", html=_COPY_HTML, css=_COPY_CSS,
+                                                     js=_COPY_JS)
+    _copy_component(key=key)
+
+
 def share_url(query: dict[str, str]) -> str:
     """The address of this page with these parameters (relative when there is no browser, as in AppTest)."""
     try:

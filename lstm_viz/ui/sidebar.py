@@ -62,7 +62,6 @@ def _sidebar() -> Controls:
     (weights, hidden_size, seed, forget_bias, weight_scale, r) = model
     c = Controls(seq, hidden_size, seed, forget_bias, weight_scale, weights, r.source, r.model_key, r.kind,
                  r.hidden, r.layers, layer, step, unit)
-    _share_box(c)
     return c
 
 
@@ -131,13 +130,6 @@ def _where_section(T: int, H: int, L: int) -> tuple[int, int, int]:
     unit = int(sb.number_input(f"Unit (0 to {H - 1})", 0, H - 1, "min", 1, key="unit", bind=URL))
     layer = int(sb.number_input(f"Layer (0 to {L - 1})", 0, L - 1, "min", 1, key="layer", bind=URL)) if L > 1 else 0
     return step, unit, layer
-
-
-def _share_box(c: Controls) -> None:
-    sb = st.sidebar
-    sb.header("Share")
-    sb.caption("This link opens the same view, on this page, with the same step selected:")
-    sb.code(links.share_url(c.query()), language=None, wrap_lines=True)
 
 
 def _on_ready() -> None:

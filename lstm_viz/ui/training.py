@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import train
 from ..figures import lag_sweep
-from ..presets import PRESETS
+from ..presets import PRESETS, task_sample
 from ..tasks import chance, task_info
 from ..weights import Loaded, npz_bytes
 from ..words import lag_sentence, result_sentence
@@ -78,8 +78,10 @@ def _trained_loaded(last: dict, label: str) -> Loaded:
 
 
 def use_run_model(last: dict, label: str) -> None:
-    """on_click: the trained model becomes this session's own model on every page."""
+    """on_click: the trained model becomes this session's own model on every page, reading one example of
+    the task it learned (as choosing a trained preset does), so the pages show it at once."""
     set_custom_model(_trained_loaded(last, label), f"{label} trained on {last['task']} (T={last['length']})")
+    st.session_state["sequence"], st.session_state["text_mode"] = task_sample(last["task"], last["length"]), False
 
 
 def run_npz(last: dict, label: str) -> bytes:
