@@ -460,9 +460,12 @@ class LSTM(_Cell):
         self._act = {"peephole": slice(H, 4 * H), "niaf": slice(0, 3 * H)}.get(v, slice(0, 4 * H))
         self._mul, self._add = mul[self._act].astype(self.dtype), add[self._act].astype(self.dtype)
         self._tanh_c = np.positive if v == "noaf" else np.tanh   # noaf: the "tanh c" box holds c itself
-        self._fused = v not in ("peephole", "cifg")             # these need a step or two more: _run_general
+        self._fused = v not in ("peephole", "cifg")             # these need a step or two more
         # backward reads [dL/dh_t from outside, dz_{t+1}] @ _Wb = dL/dh_t, again one product a step
         self._Wb = _identity_over(self.weight_hh)  # (5H, H)
+        if v == "peephole":
+            self._W_2h = self._W.copy()
+            self._W_2h[self.input_size + 1:] *= 0.5    # reads the peephole loop's 2 h_{t-1}
 
     def _settings(self) -> dict:
         return {"variant": self.variant}
@@ -495,15 +498,17 @@ class LSTM(_Cell):
         # Row t of each buffer holds what step t reads, and step t writes into row t + 1, so the
         # traces are views and nothing is copied in the loop.
         u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
-        a = np.empty((T + 1, B, 5 * H), self.dtype)      # (T+1, B, 5H) [o, i, f, g of step t, c_{t-1}]
-        a[0, :, 4 * H:] = c0
+        a = np.empty((T + 1, B, 6 * H), self.dtype)      # (T+1, B, 6H) [o, i, f, g of step t, c_{t-1}, c_{t-1}]
+        a[0, :, 4 * H:5 * H] = a[0, :, 5 * H:] = c0      # (the second c_{t-1} is for the peephole loop)
         tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
-        if self._fused and not pins:
-            self._run_fused(u, a, tc)
-        else:
+        if pins or self.variant == "cifg":
             self._run_general(u, a, tc, pins)
+        elif self.variant == "peephole":
+            self._run_peephole(u, a, tc)
+        else:
+            self._run_fused(u, a, tc)
         o, i, f, g, cp = (a[:T, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
-        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
+        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
         cache = dict(x=x, h0=h0, c0=c0, i=i, f=f, g=g, o=o, c=c, cprev=cp, tc=tc, h=h, hprev=u[:T, :, D + 1:],
                      pins=pins, shared=(h0_shared, c0_shared))
         un = lambda v: _unbatch(v, batched)  # noqa: E731
@@ -555,9 +560,9 @@ class LSTM(_Cell):
         add = np.broadcast_to(self._add, (B, len(self._add))).copy()
         mm = np.dot if B == 1 else np.matmul             # dot is the cheaper call for one row
         W, tanh, tanh_c, multiply, plus = self._W, np.tanh, self._tanh_c, np.multiply, np.add
-        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
+        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
         for ut, zt, zat, gates, carry, ct, ot, tct, ht in zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:], c, a[:T, :, :H], tc, h):
+                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], c, a[:T, :, :H], tc, h):
             mm(ut, W, out=zt)
             tanh(zat, out=zat)
             multiply(zat, mul, out=zat)
@@ -566,6 +571,45 @@ class LSTM(_Cell):
             plus(ig, fc, out=ct)
             tanh_c(ct, out=tct)
             multiply(ot, tct, out=ht)
+
+    def _run_peephole(self, u, a, tc):
+        """The fused loop for peepholes. Two tricks keep it within a few element-wise steps of the plain one:
+        c_t is written twice, so (p_i, p_f) * (c_t, c_t) is one same-shape product; and the loop keeps 2 o_t
+        = 1 + tanh(z_o / 2) and 2 h_t, whose halves (exact in binary) the rows of W_hh and the end take."""
+        T, B, H = tc.shape
+        D = u.shape[2] - 1 - H
+        pair = np.empty((B, 2 * H), self.dtype)          # (B, 2H) scratch: (i g, f c_{t-1})
+        ig, fc = pair[:, :H], pair[:, H:]
+        tmp2, tmp = np.empty((B, 2 * H), self.dtype), np.empty((B, H), self.dtype)  # scratch
+        mul = np.broadcast_to(self._mul, (B, 3 * H)).copy()          # (B, 3H) i, f, g
+        add = np.broadcast_to(self._add, (B, 3 * H)).copy()
+        p_if = np.broadcast_to(self._peep_if.reshape(-1), (B, 2 * H)).copy()  # (B, 2H) p_i, p_f, halved
+        p_o = np.broadcast_to(self._peep_o, (B, H)).copy()           # (B, H) p_o, halved
+        one = np.ones((B, H), self.dtype)
+        mm = np.dot if B == 1 else np.matmul
+        W, tanh, multiply, plus = self._W_2h, np.tanh, np.multiply, np.add
+        u[0, :, D + 1:] *= 2.0                           # the loop's h is 2 h
+        c, c2, h = a[1:, :, 4 * H:5 * H], a[1:, :, 5 * H:], u[1:, :, D + 1:]  # (T, B, H) views
+        for ut, zt, zif, zifg, cc, gates, carry, ct, ct2, ot, tct, ht in zip(
+                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, H:4 * H], a[:T, :, 4 * H:], a[:T, :, H:3 * H],
+                a[:T, :, 3 * H:5 * H], c, c2, a[:T, :, :H], tc, h):
+            mm(ut, W, out=zt)
+            multiply(cc, p_if, out=tmp2)                 # (p_i, p_f) * c_{t-1}
+            plus(zif, tmp2, out=zif)
+            tanh(zifg, out=zifg)
+            multiply(zifg, mul, out=zifg)
+            plus(zifg, add, out=zifg)
+            multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
+            plus(ig, fc, out=ct)
+            plus(ig, fc, out=ct2)
+            tanh(ct, out=tct)
+            multiply(p_o, ct, out=tmp)                   # o sees c_t
+            plus(ot, tmp, out=ot)
+            tanh(ot, out=ot)
+            plus(ot, one, out=ot)                        # 2 o
+            multiply(ot, tct, out=ht)                    # 2 h
+        u[:, :, D + 1:] *= 0.5
+        a[:T, :, :H] *= 0.5
 
     def _run_general(self, u, a, tc, pins):
         """The fused loop plus the steps peepholes, cifg and clamps need, in this order within a step:
@@ -581,16 +625,17 @@ class LSTM(_Cell):
         W, tanh, tanh_c, multiply, plus, minus, copyto = (
             self._W, np.tanh, self._tanh_c, np.multiply, np.add, np.subtract, np.copyto)
         o, i, f, g, cp = (a[:T, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
-        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]
+        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]
         z_if = c_if = repeat(None)
         if peep:
             p_if, p_o = self._peep_if, np.broadcast_to(self._peep_o, (B, H)).copy()  # (2, H), (B, H)
-            tmp2, tmp = np.empty((B, 2, H), self.dtype), np.empty((B, H), self.dtype)
+            tmp2, tmp, half = np.empty((B, 2, H), self.dtype), np.empty((B, H), self.dtype), np.full((B, H), 0.5)
             z_if, c_if = a[:T, :, H:3 * H].reshape(T, B, 2, H), cp[:, :, None, :]   # (T, B, 2, H), (T, B, 1, H) views
         stage = lambda names: [(view, *pins[n]) for n, view in zip("ifgo", (i, f, g, o)) if n in names and n in pins]  # noqa: E731
         first, then, last = stage("i"), stage("fg"), stage("o")
+        one = np.ones((B, H), self.dtype)
         for t, (ut, zt, zat, gates, carry, it, ft, ct, ot, tct, ht, zif, cif) in enumerate(zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:], i, f, c, o, tc, h,
+                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], i, f, c, o, tc, h,
                 z_if, c_if)):
             mm(ut, W, out=zt)
             if peep:
@@ -602,7 +647,7 @@ class LSTM(_Cell):
             for view, value, where in first:
                 copyto(view[t], value[t], where=where[t])
             if cifg:
-                minus(1.0, it, out=ft)
+                minus(one, it, out=ft)
             for view, value, where in then:
                 copyto(view[t], value[t], where=where[t])
             multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
@@ -612,8 +657,8 @@ class LSTM(_Cell):
                 multiply(p_o, ct, out=tmp)               # o sees c_t
                 plus(ot, tmp, out=ot)
                 tanh(ot, out=ot)
-                multiply(ot, 0.5, out=ot)
-                plus(ot, 0.5, out=ot)
+                multiply(ot, half, out=ot)
+                plus(ot, half, out=ot)
             for view, value, where in last:
                 copyto(view[t], value[t], where=where[t])
             multiply(ot, tct, out=ht)
