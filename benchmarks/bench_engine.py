@@ -425,10 +425,10 @@ def variant_bench(clock, budget, shapes=((1000, 32, 1), (200, 32, 16))):
         fns = {}
         for v in VARIANT_NAMES:
             m = LSTM.random(4, H, seed=1, variant=v)
-            fns[v] = lambda m=m: m.backward(m.forward(x), dh)
+            fns[v] = lambda m=m, x=x, dh=dh: m.backward(m.forward(x), dh)
         lstm = LSTM.random(4, H, seed=1)
-        fns["clamp half"] = lambda: lstm.backward(lstm.forward(x, clamp={"f": half}), dh)
-        fns["clamp fi"] = lambda: lstm.backward(lstm.forward(x, clamp={"f": 1.0, "i": 0.0}), dh)
+        fns["clamp half"] = lambda m=lstm, x=x, dh=dh, half=half: m.backward(m.forward(x, clamp={"f": half}), dh)
+        fns["clamp fi"] = lambda m=lstm, x=x, dh=dh: m.backward(m.forward(x, clamp={"f": 1.0, "i": 0.0}), dh)
         us = {k: v / T * 1e6 for k, v in interleaved(fns, clock, budget, max_rep=9).items()}
         result[(T, H, B)] = {k: us[k] / us["lstm"] for k in us}
         cells = [f"{us[k]:.1f} ({us[k] / us['lstm']:.2f}x)" for k in fns]
