@@ -664,7 +664,7 @@ class LSTM(_Cell):
             multiply(ot, tct, out=ht)
 
     def _local(self, cache: dict, ch: slice, k: np.ndarray):
-        """Local derivatives of the steps ch, written into k (6, L, B, H): how h_t and c_t move with c_t
+        """Local derivatives of the steps ch, written into k (7, L, B, H): how h_t and c_t move with c_t
         and with each pre-activation, and what carries dL/dc_t to c_{t-1} (f)."""
         i, f, g, o, cp, tc = (cache[n][ch] for n in ("i", "f", "g", "o", "cprev", "tc"))  # (L, B, H)
         odc, ko, ki, kf, kg = k[:5]
@@ -708,10 +708,12 @@ class LSTM(_Cell):
         if v != "peephole":
             return odc, ko, ki, kf, kg, f
         p_i, p_f, p_o = self.weight_peep       # (H,) each
-        odc += ko * p_o                        # c_t reaches h_t through o's peephole too
-        np.multiply(ki, p_i, out=kc)
-        kc += kf * p_f
-        kc += f                                # c_{t-1} reaches c_t through f, and through i's and f's peepholes
+        np.multiply(ko, p_o, out=kc)
+        odc += kc                              # c_t reaches h_t through o's peephole too
+        np.multiply(kf, p_f, out=kc)
+        np.add(kc, f, out=kc)
+        np.multiply(ki, p_i, out=k[6])
+        kc += k[6]                             # c_{t-1} reaches c_t through f, and through i's and f's peepholes
         return odc, ko, ki, kf, kg, kc
 
     def _bptt(self, cache: dict, dh: np.ndarray) -> StepGrads:
@@ -731,7 +733,7 @@ class LSTM(_Cell):
         # The local derivatives are computed for a chunk of steps at a time, small enough to stay in
         # cache when B * H is large, and the whole sequence in one chunk when it is small.
         n = min(T, max(1, _CHUNK // (B * H)))
-        kbuf = np.empty((6, n, B, H), self.dtype)      # (6, n, B, H) one chunk's odc, ko, ki, kf, kg, carry
+        kbuf = np.empty((7, n, B, H), self.dtype)      # (7, n, B, H) one chunk's odc, ko, ki, kf, kg, carry, scratch
         local = self._local if self.variant == "lstm" and not cache["pins"] else self._local_variant
         mm = np.dot if K == 1 else np.matmul
         W, multiply, plus = self._Wb, np.multiply, np.add
@@ -767,7 +769,7 @@ class LSTM(_Cell):
         if self.variant == "peephole":
             dzi, dzf, _, dzo = np.split(s.pre_ih, 4, axis=-1)             # (T, B, H) each
             cp, c = tr.cache["cprev"], tr.cache["c"]
-            peep = np.stack([(dzi * cp).sum((0, 1)), (dzf * cp).sum((0, 1)), (dzo * c).sum((0, 1))])  # (3, H)
+            peep = np.stack([np.einsum("tbh,tbh->h", dz, a) for dz, a in ((dzi, cp), (dzf, cp), (dzo, c))])  # (3, H)
         return self._grads(s, tr.cache, tr.batched, weight_peep=peep)
 
     def preactivations(self, tr: LSTMTrace) -> dict[str, np.ndarray]:
