@@ -297,9 +297,10 @@ class _Cell:
         """Backward reads the trace with this model's rules, so it must be this kind of cell's trace."""
         mine = (self.kind, *self._settings().values())
         theirs = (tr.kind, *(getattr(tr, k) for k in self._settings()))
+        label = lambda t: ("a " if t[0] == "gru" else "an ") + t[0].upper() + "".join(f" ({v})" for v in t[1:])  # noqa: E731
         if mine != theirs:
-            raise ValueError(f"The trace comes from a {' '.join(theirs)} cell, not a {' '.join(mine)} cell like "
-                             "this model; pass a trace of this model's forward.")
+            raise ValueError(f"This trace was made by {label(theirs)}, but this model is {label(mine)}; "
+                             "backward needs a trace of this model's own forward pass.")
 
     def _dh(self, tr, dh) -> np.ndarray:
         self._check_trace(tr)
