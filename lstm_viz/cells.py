@@ -499,8 +499,9 @@ class LSTM(_Cell):
         # Row t of each buffer holds what step t reads, and step t writes into row t + 1, so the
         # traces are views and nothing is copied in the loop.
         u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
-        a = np.empty((T + 1, B, 6 * H), self.dtype)      # (T+1, B, 6H) [o, i, f, g of step t, c_{t-1}, c_{t-1}]
-        a[0, :, 4 * H:5 * H] = a[0, :, 5 * H:] = c0      # (the second c_{t-1} is for the peephole loop)
+        wide = 6 if self.variant == "peephole" else 5    # the peephole loop keeps a second c_{t-1}
+        a = np.empty((T + 1, B, wide * H), self.dtype)   # (T+1, B, 5H or 6H) [o, i, f, g of step t, c_{t-1}(, c_{t-1})]
+        a[0, :, 4 * H:] = np.tile(c0, wide - 4)
         tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
         if pins or self.variant == "cifg":
             self._run_general(u, a, tc, pins)
