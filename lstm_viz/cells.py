@@ -666,7 +666,7 @@ class LSTM(_Cell):
             multiply(ot, tct, out=ht)
 
     def _local(self, cache: dict, ch: slice, k: np.ndarray):
-        """Local derivatives of the steps ch, written into k (7, L, B, H): how h_t and c_t move with c_t
+        """Local derivatives of the steps ch, written into k (5 or 7, L, B, H): how h_t and c_t move with c_t
         and with each pre-activation, and what carries dL/dc_t to c_{t-1} (f)."""
         i, f, g, o, cp, tc = (cache[n][ch] for n in ("i", "f", "g", "o", "cprev", "tc"))  # (L, B, H)
         odc, ko, ki, kf, kg = k[:5]
@@ -691,7 +691,6 @@ class LSTM(_Cell):
     def _local_variant(self, cache: dict, ch: slice, k: np.ndarray):
         """_local with each variant's change, and nothing through a removed or pinned gate."""
         odc, ko, ki, kf, kg, _ = self._local(cache, ch, k)
-        kc = k[5]                              # (L, B, H) the carry, peepholes only
         i, f, g, o, cp = (cache[n][ch] for n in ("i", "f", "g", "o", "cprev"))  # (L, B, H)
         pinned = {gate: where[ch] for gate, (_, where) in cache["pins"].items()}
         v = self.variant
@@ -710,6 +709,7 @@ class LSTM(_Cell):
         if v != "peephole":
             return odc, ko, ki, kf, kg, f
         p_i, p_f, p_o = self.weight_peep       # (H,) each
+        kc = k[5]                              # (L, B, H) the carry dc_t/dc_{t-1}
         np.multiply(ko, p_o, out=kc)
         odc += kc                              # c_t reaches h_t through o's peephole too
         np.multiply(kf, p_f, out=kc)
@@ -735,7 +735,8 @@ class LSTM(_Cell):
         # The local derivatives are computed for a chunk of steps at a time, small enough to stay in
         # cache when B * H is large, and the whole sequence in one chunk when it is small.
         n = min(T, max(1, _CHUNK // (B * H)))
-        kbuf = np.empty((7, n, B, H), self.dtype)      # (7, n, B, H) one chunk's odc, ko, ki, kf, kg, carry, scratch
+        kbuf = np.empty((7 if self.variant == "peephole" else 5, n, B, H), self.dtype)  # (5 or 7, n, B, H) one chunk's
+        # odc, ko, ki, kf, kg (and for peepholes the carry dc_t/dc_{t-1} and a scratch row)
         local = self._local if self.variant == "lstm" and not cache["pins"] else self._local_variant
         mm = np.dot if K == 1 else np.matmul
         W, multiply, plus = self._Wb, np.multiply, np.add
