@@ -583,8 +583,7 @@ class LSTM(_Cell):
         pair = np.empty((B, 2 * H), self.dtype)          # (B, 2H) scratch: (i g, f c_{t-1})
         ig, fc = pair[:, :H], pair[:, H:]
         tmp2, tmp = np.empty((B, 2 * H), self.dtype), np.empty((B, H), self.dtype)  # scratch
-        mul = np.broadcast_to(self._mul, (B, 3 * H)).copy()          # (B, 3H) i, f, g
-        add = np.broadcast_to(self._add, (B, 3 * H)).copy()
+        half = np.full((B, 2 * H), 0.5, self.dtype)                  # (B, 2H) sigmoid = tanh(z/2) * .5 + .5 for i, f
         p_if = np.broadcast_to(self._peep_if.reshape(-1), (B, 2 * H)).copy()  # (B, 2H) p_i, p_f, halved
         p_o = np.broadcast_to(self._peep_o, (B, H)).copy()           # (B, H) p_o, halved
         one = np.ones((B, H), self.dtype)
@@ -599,8 +598,8 @@ class LSTM(_Cell):
             multiply(cc, p_if, out=tmp2)                 # (p_i, p_f) * c_{t-1}
             plus(zif, tmp2, out=zif)
             tanh(zifg, out=zifg)
-            multiply(zifg, mul, out=zifg)
-            plus(zifg, add, out=zifg)
+            multiply(zif, half, out=zif)
+            plus(zif, half, out=zif)
             multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
             plus(ig, fc, out=ct)
             plus(ig, fc, out=ct2)

@@ -344,3 +344,19 @@ def test_every_variant_trains_on_the_adding_problem(variant):
     assert last.test_loss < 0.8 * first.test_loss
     if variant == "peephole":
         assert not np.array_equal(last.model.weight_peep, first.model.weight_peep)   # the peepholes learned too
+
+
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+@pytest.mark.parametrize("B", [None, 3])
+def test_the_fast_loop_and_the_clamp_loop_agree_bit_for_bit(variant, B):
+    """Unclamped runs take a tuned loop (the peephole one keeps 2 o and 2 h); any clamp takes the general
+    loop. Pinning one gate value to exactly what it already is must change nothing at all."""
+    m = LSTM.random(3, 4, seed=1, weight_scale=2.0, variant=variant)
+    x, h0, c0 = _inputs(7, B, 3, 4, seed=6)
+    fast = m.forward(x, h0, c0)
+    same = np.full_like(fast.o, np.nan)
+    same[3, ..., 2] = fast.o[3, ..., 2]
+    slow = m.forward(x, h0, c0, clamp={"o": same})
+    assert slow.clamp
+    for k in ("i", "f", "g", "o", "c", "tanh_c", "h"):
+        assert np.array_equal(getattr(fast, k), getattr(slow, k)), k
