@@ -461,7 +461,6 @@ class LSTM(_Cell):
         self._act = {"peephole": slice(H, 4 * H), "niaf": slice(0, 3 * H)}.get(v, slice(0, 4 * H))
         self._mul, self._add = mul[self._act].astype(self.dtype), add[self._act].astype(self.dtype)
         self._tanh_c = np.positive if v == "noaf" else np.tanh   # noaf: the "tanh c" box holds c itself
-        self._fused = v not in ("peephole", "cifg")             # these need a step or two more
         # backward reads [dL/dh_t from outside, dz_{t+1}] @ _Wb = dL/dh_t, again one product a step
         self._Wb = _identity_over(self.weight_hh)  # (5H, H)
         if v == "peephole":
@@ -503,7 +502,7 @@ class LSTM(_Cell):
         a = np.empty((T + 1, B, wide * H), self.dtype)   # (T+1, B, 5H or 6H) [o, i, f, g of step t, c_{t-1}(, c_{t-1})]
         a[0, :, 4 * H:] = np.tile(c0, wide - 4)
         tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
-        if pins or self.variant == "cifg":
+        if pins or self.variant in ("cifg", "niaf"):
             self._run_general(u, a, tc, pins)
         elif self.variant == "peephole":
             self._run_peephole(u, a, tc)
@@ -552,10 +551,10 @@ class LSTM(_Cell):
         return pins
 
     def _run_fused(self, u, a, tc):
-        """The tuned loop: every gate from one product, one tanh and one affine; c_t and h_t from four more."""
+        """The tuned loop: every gate from one product, one tanh and one affine; c_t and h_t from four more.
+        lstm, and nig, nfg, nog, noaf through their constants (_prepare), run it unchanged."""
         T, B, H = tc.shape
         D = u.shape[2] - 1 - H
-        act = self._act
         pair = np.empty((B, 2 * H), self.dtype)          # (B, 2H) scratch: (i g, f c_{t-1})
         ig, fc = pair[:, :H], pair[:, H:]
         mul = np.broadcast_to(self._mul, (B, len(self._mul))).copy()  # (B, 4H): same-shape operands are faster
@@ -563,12 +562,12 @@ class LSTM(_Cell):
         mm = np.dot if B == 1 else np.matmul             # dot is the cheaper call for one row
         W, tanh, tanh_c, multiply, plus = self._W, np.tanh, self._tanh_c, np.multiply, np.add
         c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
-        for ut, zt, zat, gates, carry, ct, ot, tct, ht in zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], c, a[:T, :, :H], tc, h):
+        for ut, zt, gates, carry, ct, ot, tct, ht in zip(
+                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], c, a[:T, :, :H], tc, h):
             mm(ut, W, out=zt)
-            tanh(zat, out=zat)
-            multiply(zat, mul, out=zat)
-            plus(zat, add, out=zat)
+            tanh(zt, out=zt)
+            multiply(zt, mul, out=zt)
+            plus(zt, add, out=zt)
             multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
             plus(ig, fc, out=ct)
             tanh_c(ct, out=tct)
@@ -613,7 +612,7 @@ class LSTM(_Cell):
         a[:T, :, :H] *= 0.5
 
     def _run_general(self, u, a, tc, pins):
-        """The fused loop plus the steps peepholes, cifg and clamps need, in this order within a step:
+        """The fused loop plus the steps niaf, cifg, clamps and peepholes with clamps need, in this order:
         gates (i and f reading c_{t-1}); i pinned; cifg's f = 1 - i; f, g pinned; c_t; o reading c_t; o pinned; h_t."""
         T, B, H = tc.shape
         D = u.shape[2] - 1 - H
