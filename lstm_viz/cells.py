@@ -466,6 +466,7 @@ class LSTM(_Cell):
         if v == "peephole":
             self._W_2h = self._W.copy()
             self._W_2h[self.input_size + 1:] *= 0.5    # reads the peephole loop's 2 h_{t-1}
+            self._P = np.hstack([np.diag(q) for q in (self._peep_o, *self._peep_if)])  # (H, 3H)
 
     def _settings(self) -> dict:
         return {"variant": self.variant}
@@ -498,9 +499,8 @@ class LSTM(_Cell):
         # Row t of each buffer holds what step t reads, and step t writes into row t + 1, so the
         # traces are views and nothing is copied in the loop.
         u = _rows(x, h0)                                 # (T+1, B, D+1+H) [x_t, 1, h_{t-1}]
-        wide = 6 if self.variant == "peephole" else 5    # the peephole loop keeps a second c_{t-1}
-        a = np.empty((T + 1, B, wide * H), self.dtype)   # (T+1, B, 5H or 6H) [o, i, f, g of step t, c_{t-1}(, c_{t-1})]
-        a[0, :, 4 * H:] = np.tile(c0, wide - 4)
+        a = np.empty((T + 1, B, 5 * H), self.dtype)      # (T+1, B, 5H) [o, i, f, g of step t, c_{t-1}]
+        a[0, :, 4 * H:] = c0
         tc = np.empty((T, B, H), self.dtype)             # (T, B, H) tanh(c_t)
         if pins or self.variant in ("cifg", "niaf"):
             self._run_general(u, a, tc, pins)
@@ -509,7 +509,7 @@ class LSTM(_Cell):
         else:
             self._run_fused(u, a, tc)
         o, i, f, g, cp = (a[:T, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
-        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
+        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
         cache = dict(x=x, h0=h0, c0=c0, i=i, f=f, g=g, o=o, c=c, cprev=cp, tc=tc, h=h, hprev=u[:T, :, D + 1:],
                      pins=pins, shared=(h0_shared, c0_shared))
         un = lambda v: _unbatch(v, batched)  # noqa: E731
@@ -561,9 +561,9 @@ class LSTM(_Cell):
         add = np.broadcast_to(self._add, (B, len(self._add))).copy()
         mm = np.dot if B == 1 else np.matmul             # dot is the cheaper call for one row
         W, tanh, tanh_c, multiply, plus = self._W, np.tanh, self._tanh_c, np.multiply, np.add
-        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
+        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views: c_t, h_t
         for ut, zt, gates, carry, ct, ot, tct, ht in zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], c, a[:T, :, :H], tc, h):
+                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, 3 * H:], c, a[:T, :, :H], tc, h):
             mm(ut, W, out=zt)
             tanh(zt, out=zt)
             multiply(zt, mul, out=zt)
@@ -574,37 +574,35 @@ class LSTM(_Cell):
             multiply(ot, tct, out=ht)
 
     def _run_peephole(self, u, a, tc):
-        """The fused loop for peepholes. Two tricks keep it within a few element-wise steps of the plain one:
-        c_t is written twice, so (p_i, p_f) * (c_t, c_t) is one same-shape product; and the loop keeps 2 o_t
-        = 1 + tanh(z_o / 2) and 2 h_t, whose halves (exact in binary) the rows of W_hh and the end take."""
+        """The fused loop for peepholes. Two tricks keep it within a few steps of the plain one: one product
+        c_t @ [diag p_o, diag p_i, diag p_f] gives o's peephole term now and i's and f's for the next step;
+        and the loop keeps 2 o_t = 1 + tanh(z_o / 2) and 2 h_t, whose halves (exact in binary) the rows of
+        W_hh and the end take."""
         T, B, H = tc.shape
         D = u.shape[2] - 1 - H
         pair = np.empty((B, 2 * H), self.dtype)          # (B, 2H) scratch: (i g, f c_{t-1})
         ig, fc = pair[:, :H], pair[:, H:]
-        tmp2, tmp = np.empty((B, 2 * H), self.dtype), np.empty((B, H), self.dtype)  # scratch
-        half = np.full((B, 2 * H), 0.5, self.dtype)                  # (B, 2H) sigmoid = tanh(z/2) * .5 + .5 for i, f
-        p_if = np.broadcast_to(self._peep_if.reshape(-1), (B, 2 * H)).copy()  # (B, 2H) p_i, p_f, halved
-        p_o = np.broadcast_to(self._peep_o, (B, H)).copy()           # (B, H) p_o, halved
+        pc = np.empty((B, 3 * H), self.dtype)            # (B, 3H) (p_o, p_i, p_f) * c_t, halved like their rows
+        pc_o, pc_if = pc[:, :H], pc[:, H:]
+        half = np.full((B, 2 * H), 0.5, self.dtype)      # (B, 2H) sigmoid = tanh(z/2) * .5 + .5 for i, f
         one = np.ones((B, H), self.dtype)
         mm = np.dot if B == 1 else np.matmul
-        W, tanh, multiply, plus = self._W_2h, np.tanh, np.multiply, np.add
+        W, P, tanh, multiply, plus = self._W_2h, self._P, np.tanh, np.multiply, np.add
         u[0, :, D + 1:] *= 2.0                           # the loop's h is 2 h
-        c, c2, h = a[1:, :, 4 * H:5 * H], a[1:, :, 5 * H:], u[1:, :, D + 1:]  # (T, B, H) views
-        for ut, zt, zif, zifg, cc, gates, carry, ct, ct2, ot, tct, ht in zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, H:4 * H], a[:T, :, 4 * H:], a[:T, :, H:3 * H],
-                a[:T, :, 3 * H:5 * H], c, c2, a[:T, :, :H], tc, h):
+        mm(a[0, :, 4 * H:], P, out=pc)                   # from c_0
+        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]        # (T, B, H) views
+        for ut, zt, zif, zifg, carry, ct, ot, tct, ht in zip(
+                u[:T], a[:T, :, :4 * H], a[:T, :, H:3 * H], a[:T, :, H:4 * H], a[:T, :, 3 * H:], c, a[:T, :, :H], tc, h):
             mm(ut, W, out=zt)
-            multiply(cc, p_if, out=tmp2)                 # (p_i, p_f) * c_{t-1}
-            plus(zif, tmp2, out=zif)
+            plus(zif, pc_if, out=zif)                    # + (p_i, p_f) * c_{t-1}
             tanh(zifg, out=zifg)
             multiply(zif, half, out=zif)
             plus(zif, half, out=zif)
-            multiply(gates, carry, out=pair)             # (i, f) * (g, c_{t-1})
+            multiply(zif, carry, out=pair)               # (i, f) * (g, c_{t-1})
             plus(ig, fc, out=ct)
-            plus(ig, fc, out=ct2)
             tanh(ct, out=tct)
-            multiply(p_o, ct, out=tmp)                   # o sees c_t
-            plus(ot, tmp, out=ot)
+            mm(ct, P, out=pc)
+            plus(ot, pc_o, out=ot)                       # o sees c_t
             tanh(ot, out=ot)
             plus(ot, one, out=ot)                        # 2 o
             multiply(ot, tct, out=ht)                    # 2 h
@@ -625,7 +623,7 @@ class LSTM(_Cell):
         W, tanh, tanh_c, multiply, plus, minus, copyto = (
             self._W, np.tanh, self._tanh_c, np.multiply, np.add, np.subtract, np.copyto)
         o, i, f, g, cp = (a[:T, :, k * H:(k + 1) * H] for k in range(5))  # (T, B, H) views
-        c, h = a[1:, :, 4 * H:5 * H], u[1:, :, D + 1:]
+        c, h = a[1:, :, 4 * H:], u[1:, :, D + 1:]
         z_if = c_if = repeat(None)
         if peep:
             p_if, p_o = self._peep_if, np.broadcast_to(self._peep_o, (B, H)).copy()  # (2, H), (B, H)
@@ -635,7 +633,7 @@ class LSTM(_Cell):
         first, then, last = stage("i"), stage("fg"), stage("o")
         one = np.ones((B, H), self.dtype)
         for t, (ut, zt, zat, gates, carry, it, ft, ct, ot, tct, ht, zif, cif) in enumerate(zip(
-                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:5 * H], i, f, c, o, tc, h,
+                u[:T], a[:T, :, :4 * H], a[:T, :, act], a[:T, :, H:3 * H], a[:T, :, 3 * H:], i, f, c, o, tc, h,
                 z_if, c_if)):
             mm(ut, W, out=zt)
             if peep:
