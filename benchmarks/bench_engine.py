@@ -23,6 +23,8 @@ Targets (issue 2), printed as PASS/FAIL:
   backward kernel over steps t+1..T-1 with the H directions batched and reads dh_T/dh_t off its end.
   Both sides include the forward pass. The norms of the T Jacobians cost the same on both sides; they are
   timed separately and the speed-up with them included is printed too.
+  LSTM variants (issue 12): forward+backward of every variant within 1.3 x "lstm", measured in the same
+  run at T=1000, B=1, H=32 and T=200, B=16, H=32 (float64, D=4).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ARGS = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -49,6 +52,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lstm_viz import GRU, LSTM, RNN  # noqa: E402
+from lstm_viz.cells import VARIANT_NAMES  # noqa: E402
 
 try:
     from lstm_viz.flow import gradient_flow
@@ -344,15 +348,10 @@ def _unit_directions(m, n):
     return dh
 
 
-def _dh0(m, out):
-    return out[-2] if m.kind == "lstm" else out[-1]               # the pass's dL/dh0
-
-
 def jacobians_batched(m, x):
     """dh_T/dh_t for every t from one backward pass carrying the H directions as a batch."""
     tr = m.forward(x)
-    out = m._bptt(tr.cache, _unit_directions(m, x.shape[0]))
-    return out[2] if m.kind == "gru" else out[1]                  # (T, H, H) dL_j/dh_t, row j
+    return m.bptt(tr, _unit_directions(m, x.shape[0])).h          # (T, H, H) dL_j/dh_t, row j
 
 
 def jacobians_separately(m, x):
@@ -367,7 +366,7 @@ def jacobians_separately(m, x):
         sub["h0"] = tr.cache["h"][t]                              # ... which starts from the state at t
         if "c0" in sub:
             sub["c0"] = tr.cache["c"][t]
-        J[t] = _dh0(m, m._bptt(sub, _unit_directions(m, T - 1 - t)))
+        J[t] = m.bptt(replace(tr, cache=sub), _unit_directions(m, T - 1 - t)).h0
     return J
 
 
@@ -399,6 +398,41 @@ def jacobian_bench(clock, budget, T=200, H=32, kinds=("lstm", "rnn")):
         flow = f"{ms['flow']:.1f}" if "flow" in ms else "(lstm_viz.flow missing)"
         print(f"| {kind} | {ms['batched']:.1f} | {ms['separate']:.0f} | {speed:.0f}x | {ms['norms']:.1f} | "
               f"{with_norms:.0f}x | {flow} |", flush=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM variants (Greff et al. 2017) and gate clamps against the plain LSTM, same run
+
+
+def variant_bench(clock, budget, shapes=((1000, 32, 1), (200, 32, 16))):
+    """Returns {(T, H, B): {variant: ratio of its forward+backward time to "lstm"'s}}.
+
+    Every variant runs forward then backward(trace, dh) on the same input, interleaved with "lstm".
+    Two clamped runs of "lstm" are timed too (no target): f pinned at 1 from the middle step on, and
+    f = 1, i = 0 on every step.
+    """
+    print("\n### LSTM variants and clamps: forward+backward, microseconds per step (median), float64, "
+          "D = 4, ratio = variant / lstm in the same run\n")
+    print("| T | H | B | " + " | ".join(VARIANT_NAMES) + " | lstm, f clamped from T/2 | lstm, f=1 i=0 |")
+    print("|---:|---:|---:|" + "---:|" * (len(VARIANT_NAMES) + 2))
+    result = {}
+    for T, H, B in shapes:
+        rng = np.random.default_rng(0)
+        x, dh = rng.normal(size=(T, B, 4)), rng.normal(size=(T, B, H))
+        half = np.full((T, 1, H), np.nan)
+        half[T // 2:] = 1.0
+        fns = {}
+        for v in VARIANT_NAMES:
+            m = LSTM.random(4, H, seed=1, variant=v)
+            fns[v] = lambda m=m, x=x, dh=dh: m.backward(m.forward(x), dh)
+        lstm = LSTM.random(4, H, seed=1)
+        fns["clamp half"] = lambda m=lstm, x=x, dh=dh, half=half: m.backward(m.forward(x, clamp={"f": half}), dh)
+        fns["clamp fi"] = lambda m=lstm, x=x, dh=dh: m.backward(m.forward(x, clamp={"f": 1.0, "i": 0.0}), dh)
+        us = {k: v / T * 1e6 for k, v in interleaved(fns, clock, budget, max_rep=9).items()}
+        result[(T, H, B)] = {k: us[k] / us["lstm"] for k in us}
+        cells = [f"{us[k]:.1f} ({us[k] / us['lstm']:.2f}x)" for k in fns]
+        print(f"| {T} | {H} | {B} | " + " | ".join(cells) + " |", flush=True)
     return result
 
 
@@ -443,6 +477,7 @@ def main(opts) -> None:
     for kind in ("rnn", "gru"):
         table(kind, other_rows, torch, clock, budget, opts.input_size)
     jac = jacobian_bench(clock, 3.0 if opts.quick else 5.0)
+    variants = variant_bench(clock, 3.0 if opts.quick else 6.0)
 
     print("\n### Targets (T=1000, B=1, H=32, float64; Jacobian T=200, H=32)\n")
     us = lstm[(np.dtype(target_row[0]).name,) + target_row[1:]]
@@ -456,6 +491,10 @@ def main(opts) -> None:
     r, rn = jac["lstm"]
     print(f"- LSTM Jacobians dh_T/dh_t, one batched pass vs T separate passes: {r:.0f}x faster "
           f"(target >= 50x): {'PASS' if r >= 50 else 'FAIL'}; with the norms on both sides: {rn:.0f}x")
+    for shape, ratios in variants.items():
+        worst = max((r, v) for v, r in ratios.items() if v in VARIANT_NAMES)
+        print(f"- LSTM variants, forward+backward vs lstm at T, H, B = {shape}: worst {worst[1]} "
+              f"{worst[0]:.2f}x (target <= 1.3x): {'PASS' if worst[0] <= 1.3 else 'FAIL'}")
     print(f"\n(total {time.perf_counter() - t_start:.0f} s)")
 
 

@@ -98,8 +98,8 @@ def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None,
     dh = np.zeros((T, K, H), model.dtype)                         # (T, K, H)
     dh[-1, 0] = u
     dh[-1, 1:] = np.eye(H, dtype=model.dtype)[:K - 1]
-    out = model._bptt(tr.cache, dh)
-    dh_tot = out[2] if model.kind == "gru" else out[1]           # (T, K, H) dL/dh_t per direction
+    steps = model.bptt(tr, dh)                                    # every step's gradients, K directions
+    dh_tot = steps.h                                              # (T, K, H) dL/dh_t per direction
     back = slice(None, None, -1)                                  # t -> k = T-1-t
     grad_h = np.linalg.norm(dh_tot[back, 0], axis=-1)             # (T,)
     jac_fro, jac_spec = jacobian_norms(dh_tot[back, 1:]) if jacobian else (None, None)
@@ -112,7 +112,7 @@ def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None,
         fp = np.cumprod(np.vstack([np.ones((1, H), keep.dtype), keep[:0:-1]]), axis=0)  # (T, H) by k
         fp_mean = fp.mean(axis=1)
     if model.kind == "lstm":
-        dc = out[2][back, 0]                                      # (T, H) dL/dc_t by k (out[2] = dc_tot)
+        dc = steps.c[back, 0]                                     # (T, H) dL/dc_t by k
         grad_c = np.linalg.norm(dc, axis=-1)
         carried = dc[0] * fp                                      # (T, H) dL/dc_T * prod f
         cell_path = np.linalg.norm(carried, axis=-1)

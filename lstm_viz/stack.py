@@ -37,8 +37,8 @@ class StackTrace:
 class StackGrads:
     layers: list            # one Grads per layer, bottom first
     x: np.ndarray           # (T, D) or (T, B, D)
-    h0: np.ndarray          # (L, H) or (L, B, H)
-    c0: np.ndarray | None   # LSTM only
+    h0: np.ndarray          # shaped like the h0 passed in, (L, H) or (L, B, H); (L, B, H) for a batch by default
+    c0: np.ndarray | None   # likewise; LSTM only
 
 
 class Stack:

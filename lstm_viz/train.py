@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .cells import CELLS
+from .cells import CELLS, VARIANT_NAMES
 from .limits import MAX_HIDDEN_SIZE, MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from .tasks import chance, check_length, make_task, sample, task_info
 
@@ -44,6 +44,7 @@ class TrainConfig:
     test_size: int = 1000         # examples in the fixed test set
     seed: int = 0                 # fixes the init, every batch and the test set
     target: float | None = None   # stop early at this test MSE (regression) or accuracy (classification)
+    variant: str = "lstm"         # LSTM variant, a name in lstm_viz.cells.VARIANT_NAMES (kind 'lstm' only)
 
 
 # Where a task trains better away from the adding problem's defaults. Remembering one symbol from step 0
@@ -80,6 +81,9 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
     check_length(cfg.task, cfg.length)
     if cfg.kind not in CELLS:
         raise ValueError(f"Unknown model kind {cfg.kind!r}; choose one of {', '.join(CELLS)}.")
+    if cfg.variant not in VARIANT_NAMES or (cfg.kind != "lstm" and cfg.variant != "lstm"):
+        raise ValueError(f"variant {cfg.variant!r} is not an LSTM variant for a {cfg.kind.upper()}; an LSTM takes one "
+                         f"of {', '.join(VARIANT_NAMES)}, a GRU or RNN only 'lstm'.")
     rules = [
         ("hidden_size", cfg.hidden_size, 1, MAX_HIDDEN_SIZE), ("batch_size", cfg.batch_size, 1, 1024),
         ("max_steps", cfg.max_steps, 1, MAX_TRAIN_STEPS),
@@ -110,10 +114,12 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     cls = CELLS[cfg.kind]
     rng = np.random.default_rng(cfg.seed)
     init = cls.random(info.input_size, cfg.hidden_size, seed=int(rng.integers(2**31)),
-                      forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale)
+                      forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale,
+                      **({"variant": cfg.variant} if cfg.kind == "lstm" else {}))
+    names = tuple(init.parameters())                         # PARAMS, and weight_peep for peepholes
     H = cfg.hidden_size
     k = 1.0 / np.sqrt(H)
-    params = {name: np.array(getattr(init, name)) for name in PARAMS}
+    params = {name: np.array(getattr(init, name)) for name in names}
     params["readout.weight"] = rng.uniform(-k, k, (C, H))   # (C, H) as torch.nn.Linear
     params["readout.bias"] = np.zeros(C)                     # (C,)
     test = make_task(cfg.task, cfg.test_size, cfg.length, seed=int(rng.integers(2**31)))
@@ -122,7 +128,7 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     start = time.perf_counter()
     step = 0
     while True:
-        model = cls(*(params[name] for name in PARAMS))
+        model = init.with_parameters(**{name: params[name] for name in names})
         readout = (params["readout.weight"].copy(), params["readout.bias"].copy())
         x, y = sample(cfg.task, cfg.batch_size, cfg.length, data_rng)
         loss, grads = _loss_and_grads(model, readout, x, y, classify)
@@ -286,7 +292,7 @@ def _loss_and_grads(model, readout, x, y, classify: bool):
     dh = np.zeros_like(tr.h)                                 # (T, B, H) the loss reads only h_T
     dh[-1] = dout @ readout[0]
     g = model.backward(tr, dh)
-    grads = {name: np.array(getattr(g, name)) for name in PARAMS}
+    grads = {name: np.array(getattr(g, name)) for name in model.parameters()}
     grads["readout.weight"] = dout.T @ h_last                # (C, H)
     grads["readout.bias"] = dout.sum(0)                      # (C,)
     return float(loss), grads

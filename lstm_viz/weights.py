@@ -3,10 +3,15 @@
 Accepted layouts (H hidden, D input, L layers, G = 4 LSTM / 3 GRU / 1 RNN gates):
   PyTorch state_dict names, optionally under one module prefix ("lstm.weight_ih_l0"):
     weight_ih_l{k} (G*H, D or H), weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,)
-  Keras, optionally under a layer prefix ("lstm/kernel"); several layers need prefixes that sort
-  in layer order:
+    and what this package adds for a cell torch.nn has not (PyTorch's load_state_dict(strict=False) skips it):
+    weight_peep_l{k} (3, H) and an empty array named variant_l{k}.<name> for an LSTM variant other than
+    "lstm"; an empty array named nonlinearity_l{k}.relu for a ReLU RNN. A PyTorch file cannot say an
+    RNN's nonlinearity: the caller says it (rnn_nonlinearity), unless the file names it.
+  Keras, optionally under a layer prefix ("lstm/kernel"); several layers stack in the archive's own
+  order (np.savez keeps a dict's order), which the summary states:
     kernel (D, G*H), recurrent_kernel (H, G*H), bias (G*H,) or, for a GRU with reset_after, (2, G*H)
-    gate order LSTM i, f, c, o (= PyTorch's i, f, g, o); GRU z, r, h (reordered to r, z, n)
+    gate order LSTM i, f, c, o (= PyTorch's i, f, g, o); GRU z, r, h (reordered to r, z, n); a GRU
+    without bias (use_bias=False) is read as Keras's default reset_after=True with zero biases
   An optional linear read-out: readout.weight (O, H) and readout.bias (O,) (any one PyTorch Linear
   or Keras Dense beside the recurrent layers is taken as the read-out too).
 
@@ -27,11 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import limits
-from .cells import CELLS, GRU, LSTM, RNN
+from .cells import CELLS, GRU, LSTM, RNN, RNN_NONLINEARITIES, VARIANT_NAMES
 from .stack import Stack
 
 _KINDS = {4: LSTM, 3: GRU, 1: RNN}
 _TORCH = re.compile(r"^(?P<prefix>.*?)(?P<name>weight_ih|weight_hh|bias_ih|bias_hh)_l(?P<layer>\d+)(?P<extra>.*)$")
+_EXTRA = re.compile(r"^(?P<prefix>.*?)(?:(?P<setting>variant|nonlinearity)_l(?P<layer>\d+)\.(?P<value>\w+)"
+                    r"|weight_peep_l(?P<peep>\d+))$")
 _FLOATS = (np.float16, np.float32, np.float64)
 MAX_MEMBERS = 64
 MAX_ARRAY_BYTES = 64 * 2**20  # what the arrays may occupy once read, whatever the zip claims to compress
@@ -48,9 +55,9 @@ class Loaded:
     summary: str                        # one sentence: what was found
 
 
-def load_weights(source, enforce_limits: bool = True):
+def load_weights(source, enforce_limits: bool = True, rnn_nonlinearity: str = "tanh"):
     """The model in an .npz file (path, bytes or binary file object): LSTM, GRU, RNN or Stack."""
-    return read_weights(source, enforce_limits).model
+    return read_weights(source, enforce_limits, rnn_nonlinearity).model
 
 
 def save_model(path, model, readout_weight=None, readout_bias=None) -> None:
@@ -78,13 +85,21 @@ def describe_layers(model) -> list[dict]:
             for k, m in enumerate(layers)]
 
 
-def read_weights(source, enforce_limits: bool = True) -> Loaded:
-    """Read and check an .npz of weights; see the module docstring for the layouts."""
+def read_weights(source, enforce_limits: bool = True, rnn_nonlinearity: str = "tanh") -> Loaded:
+    """Read and check an .npz of weights; see the module docstring for the layouts.
+
+    rnn_nonlinearity ("tanh" or "relu") is the activation of an RNN whose file does not name it (no
+    PyTorch or Keras file can); it is ignored for an LSTM or GRU.
+    """
+    if rnn_nonlinearity not in RNN_NONLINEARITIES:
+        raise ValueError(f"rnn_nonlinearity must be 'tanh' or 'relu'; got {rnn_nonlinearity!r}.")
     arrays = _read_npz(_bytes(source))
+    notes: list[str] = []
     if any(_TORCH.match(k) for k in arrays):
-        layers, readout, framework = _from_torch(arrays), _readout(arrays, torch=True), "pytorch"
+        layers, readout, framework = _from_torch(arrays, rnn_nonlinearity, notes), _readout(arrays, torch=True), "pytorch"
     elif any(k.split("/")[-1].split(".")[-1] == "recurrent_kernel" for k in arrays):
-        layers, readout, framework = _from_keras(arrays), _readout(arrays, torch=False), "keras"
+        layers = _from_keras(arrays, rnn_nonlinearity, notes)
+        readout, framework = _readout(arrays, torch=False), "keras"
     else:
         raise ValueError("The file holds no recurrent weights; expected PyTorch names (weight_ih_l0, weight_hh_l0, "
                          f"bias_ih_l0, bias_hh_l0) or Keras names (kernel, recurrent_kernel, bias); found {_names(arrays)}.")
@@ -96,9 +111,13 @@ def read_weights(source, enforce_limits: bool = True) -> Loaded:
         raise ValueError(f"The read-out weight has shape {W.shape}; expected (outputs, {model.hidden_size}).")
     kind = model.kind.upper()
     what = f"{'an' if kind in ('LSTM', 'RNN') else 'a'} {kind}" if len(layers) == 1 else f"a {len(layers)}-layer {kind}"
+    variants = list(dict.fromkeys(getattr(layer, "variant", "lstm") for layer in layers))
+    if variants != ["lstm"]:
+        what += f" ({', '.join(variants)} variant{'s' * (len(variants) > 1)})"
     summary = (f"{'Keras' if framework == 'keras' else 'PyTorch'} weights: {what} with input size "
                f"{model.input_size} and hidden size {model.hidden_size}"
-               + (f", plus a linear read-out to {W.shape[0]} output{'s' * (W.shape[0] > 1)}." if W is not None else "."))
+               + (f", plus a linear read-out to {W.shape[0]} output{'s' * (W.shape[0] > 1)}" if W is not None else "")
+               + "".join(f"; {note}" for note in dict.fromkeys(notes)) + ".")
     return Loaded(model, W, b, framework, summary)
 
 
@@ -189,12 +208,17 @@ def _names(arrays) -> str:
 # layouts
 
 
-def _from_torch(arrays) -> list:
+def _from_torch(arrays, rnn_nonlinearity: str, notes: list) -> list:
     groups: dict[int, dict[str, np.ndarray]] = {}
     prefixes = set()
     for key, a in arrays.items():
         m = _TORCH.match(key)
         if not m:
+            extra = _EXTRA.match(key)
+            if extra and extra["peep"] is not None:
+                groups.setdefault(int(extra["peep"]), {})["weight_peep"] = a
+            elif extra:
+                groups.setdefault(int(extra["layer"]), {})[extra["setting"]] = extra["value"]
             continue
         if m["extra"]:
             raise ValueError(f"Array '{key}' is from a bidirectional or projected (proj_size) layer; this app "
@@ -217,17 +241,21 @@ def _from_torch(arrays) -> list:
             if name not in g:
                 raise ValueError(f"Layer {k} has no {name}_l{k}; each layer needs weight_ih, weight_hh "
                                  "(and optionally bias_ih, bias_hh).")
-        layers.append(_cell(g["weight_ih"], g["weight_hh"], g.get("bias_ih"), g.get("bias_hh"), f"layer {k}"))
+        settings = {name: g[name] for name in ("variant", "weight_peep", "nonlinearity") if name in g}
+        layers.append(_cell(g["weight_ih"], g["weight_hh"], g.get("bias_ih"), g.get("bias_hh"), f"layer {k}",
+                            settings, rnn_nonlinearity, notes))
     return layers
 
 
-def _from_keras(arrays) -> list:
+def _from_keras(arrays, rnn_nonlinearity: str, notes: list) -> list:
     groups: dict[str, dict[str, np.ndarray]] = {}
-    for key, a in arrays.items():
+    for key, a in arrays.items():                        # the archive's own order
         prefix, _, name = key.rpartition("/") if "/" in key else key.rpartition(".")
         if name in ("kernel", "recurrent_kernel", "bias"):
             groups.setdefault(prefix, {})[name] = a
-    rec = sorted((p for p, g in groups.items() if "recurrent_kernel" in g), key=_natural)
+    rec = [p for p, g in groups.items() if "recurrent_kernel" in g]
+    if len(rec) > 1:
+        notes.append(f"layers stacked in the file's order, {', '.join(rec)}")
     if len(rec) > limits.MAX_LAYERS:
         raise ValueError(f"The file has {len(rec)} layers; this app accepts 1 to {limits.MAX_LAYERS}.")
     layers = []
@@ -242,15 +270,17 @@ def _from_keras(arrays) -> list:
             raise ValueError(f"{where.capitalize()} has recurrent_kernel {R.shape} and kernel {K.shape}; expected "
                              "(H, G*H) and (D, G*H) with G = 4 (LSTM), 3 (GRU) or 1 (SimpleRNN).")
         H, G = R.shape[0], R.shape[1] // R.shape[0]
-        b = g.get("bias", np.zeros(G * H))
+        b = g.get("bias", np.zeros((2, G * H) if G == 3 else G * H))
         b_ih, b_hh = (b[0], b[1]) if b.ndim == 2 and b.shape[0] == 2 else (b, None)
         W_ih, W_hh = K.T, R.T
+        if G == 3 and "bias" not in g:
+            notes.append(f"{where} has no biases (use_bias=False) and is read as Keras's default reset_after=True")
         if G == 3:
             if b_hh is None:
                 raise ValueError(f"{where.capitalize()} is a Keras GRU with reset_after=False, which computes its "
                                  "candidate differently from PyTorch; re-export it with reset_after=True (the default).")
             W_ih, W_hh, b_ih, b_hh = (_keras_gru_order(a) for a in (W_ih, W_hh, b_ih, b_hh))
-        layers.append(_cell(W_ih, W_hh, b_ih, b_hh, where))
+        layers.append(_cell(W_ih, W_hh, b_ih, b_hh, where, {}, rnn_nonlinearity, notes))
     return layers
 
 
@@ -260,18 +290,28 @@ def _keras_gru_order(a: np.ndarray) -> np.ndarray:
     return np.concatenate([r, z, n])
 
 
-def _natural(s: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
-
-
-def _cell(W_ih, W_hh, b_ih, b_hh, where):
-    """A cell of the kind W_hh's shape implies; shape errors become one sentence naming the layer."""
+def _cell(W_ih, W_hh, b_ih, b_hh, where, settings: dict, rnn_nonlinearity: str, notes: list):
+    """A cell of the kind W_hh's shape implies, with the variant or nonlinearity the file names (settings);
+    shape errors become one sentence naming the layer."""
     if W_hh.ndim != 2 or W_hh.shape[1] < 1 or W_hh.shape[0] % W_hh.shape[1] or W_hh.shape[0] // W_hh.shape[1] not in _KINDS:
         raise ValueError(f"In {where}, weight_hh has shape {W_hh.shape}; expected (G*H, H) with G = 4 (LSTM), "
                          "3 (GRU) or 1 (RNN).")
     cls = _KINDS[W_hh.shape[0] // W_hh.shape[1]]
+    allowed = {LSTM: ("variant", "weight_peep"), RNN: ("nonlinearity",)}.get(cls, ())
+    stray = [name for name in settings if name not in allowed]
+    if stray:
+        raise ValueError(f"In {where}, the file gives {stray[0]} for a {cls.kind.upper()}, which has none; "
+                         "only an LSTM has a variant and peepholes, only an RNN a nonlinearity.")
+    if settings.get("variant", "lstm") not in VARIANT_NAMES:
+        raise ValueError(f"In {where}, the file names the LSTM variant {settings['variant']!r}; this app knows "
+                         f"{', '.join(VARIANT_NAMES)}.")
+    if cls is RNN:
+        named = "nonlinearity" in settings
+        settings = {"nonlinearity": settings.get("nonlinearity", rnn_nonlinearity)}
+        how = "named in the file" if named else "chosen on loading: a PyTorch or Keras file cannot say"
+        notes.append(f"{'ReLU' if settings['nonlinearity'] == 'relu' else 'tanh'} activation ({how})")
     try:
-        return cls(W_ih, W_hh, b_ih, b_hh)
+        return cls(W_ih, W_hh, b_ih, b_hh, **settings)
     except ValueError as e:
         raise ValueError(f"In {where}: {e}") from None
 

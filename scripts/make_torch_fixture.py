@@ -7,6 +7,7 @@ Cases (odd sizes so that transposes and gate-order slips cannot cancel out):
     lstm   nn.LSTM(D=3, H=5), T=7, batch 2, random h0 and c0
     gru    nn.GRU(D=3, H=5),  T=7, batch 2, random h0
     rnn    nn.RNN(D=3, H=5, nonlinearity='tanh'), T=7, batch 2, random h0
+    relu   nn.RNN(D=3, H=5, nonlinearity='relu'), T=7, batch 2, random h0
     lstm2  nn.LSTM(D=3, H=5, num_layers=2), T=7, batch 2, random h0 and c0 per layer
 Every case uses loss = sum(dh * y) with a fixed random dh on every step's output y (T, B, H),
 so autograd's gradients are exactly what our backward(trace, dh) returns.
@@ -58,6 +59,7 @@ def main() -> None:
     case("gru", torch.nn.GRU(D, H), 2, arrays)
     case("rnn", torch.nn.RNN(D, H, nonlinearity="tanh"), 3, arrays)
     case("lstm2", torch.nn.LSTM(D, H, num_layers=2), 4, arrays)
+    case("relu", torch.nn.RNN(D, H, nonlinearity="relu"), 5, arrays)
     arrays["torch_version"] = np.array(torch.__version__)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **arrays)

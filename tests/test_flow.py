@@ -191,3 +191,18 @@ def test_every_refusal_is_one_value_error_sentence(call, words):
     msg = str(e.value)
     assert words in msg
     assert msg.endswith(".") and "\n" not in msg
+
+
+@pytest.mark.parametrize("variant", ["nfg", "cifg", "nig"])
+def test_flow_of_an_lstm_variant_is_its_finite_difference_jacobian(variant):
+    """gradient_flow reads the named per-step gradients of model.bptt, whichever variant made the trace."""
+    T, D, H = 6, 2, 3
+    model = LSTM.random(D, H, seed=3, weight_scale=1.5, variant=variant)
+    x = np.random.default_rng(1).normal(size=(T, D))
+    flow, tr = gradient_flow(model, x, seed=5), model.forward(x)
+    assert flow.trace.variant == variant
+    for t in range(T):
+        Jh, _ = _fd_suffix_jacobians(model, x, tr, t)
+        np.testing.assert_allclose(flow.jac_fro[T - 1 - t], np.linalg.norm(Jh), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(flow.grad_h[T - 1 - t], np.linalg.norm(unit_projection(H, 5) @ Jh),
+                                   rtol=1e-6, atol=1e-9)

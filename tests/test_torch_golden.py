@@ -1,10 +1,11 @@
 """The engine against PyTorch's own numbers, read from a committed fixture (PyTorch is not imported).
 
-tests/fixtures/torch_golden.npz was written by scripts/make_torch_fixture.py: nn.LSTM, nn.GRU, nn.RNN(tanh)
-with D=3, H=5, T=7, batch 2, and a 2-layer nn.LSTM; forward outputs and autograd gradients of
+tests/fixtures/torch_golden.npz was written by scripts/make_torch_fixture.py: nn.LSTM, nn.GRU, nn.RNN(tanh),
+nn.RNN(relu) with D=3, H=5, T=7, batch 2, and a 2-layer nn.LSTM; forward outputs and autograd gradients of
 loss = sum(dh * y) in float64. Loading the state_dict names through our constructors also checks that
 PyTorch's weight layout and gate order drop straight in.
 """
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from lstm_viz import GRU, LSTM, RNN, Stack
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_golden.npz"
 TOL = dict(rtol=1e-12, atol=1e-12)
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-CASES = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+CASES = {"lstm": LSTM, "gru": GRU, "rnn": RNN, "relu": partial(RNN, nonlinearity="relu")}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,13 @@ def test_two_layer_lstm_stack_matches_pytorch(golden):
     np.testing.assert_allclose(gr.x, g["grad/x"], **TOL)
     np.testing.assert_allclose(gr.h0, g["grad/h0"], **TOL)
     np.testing.assert_allclose(gr.c0, g["grad/c0"], **TOL)
+
+
+def test_relu_case_clips_so_it_can_tell_relu_from_tanh(golden):
+    g = {k.split("/", 1)[1]: v for k, v in golden.items() if k.startswith("relu/")}
+    tr = _layer(CASES["relu"], golden, "relu").forward(g["x"], g["h0"][0])
+    assert (tr.a < 0).mean() > 0.2 and (tr.a > 1).any()          # both sides of the kink, and beyond tanh's range
+    assert not np.allclose(_layer(RNN, golden, "relu").forward(g["x"], g["h0"][0]).h, g["y"])
 
 
 def test_fixture_is_what_the_script_describes(golden):

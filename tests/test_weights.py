@@ -280,3 +280,80 @@ def test_pickle_module_is_never_touched(monkeypatch):
     with pytest.raises(ValueError):
         read_weights(_pickled_npz("/nonexistent/never"))
     read_weights(_npz(**LSTM.random(1, 2).state_dict()))
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 11's loader cases, and what this package adds to PyTorch's names (issue 12)
+
+
+def _keras_layer(m) -> dict:
+    return {"kernel": m.weight_ih.T, "recurrent_kernel": m.weight_hh.T, "bias": m.bias_ih + m.bias_hh}
+
+
+def test_keras_layers_stack_in_the_files_order_not_by_name():
+    enc, dec = LSTM.random(2, 3, seed=1), LSTM.random(3, 3, seed=2)
+    arrays = {f"{name}/{k}": v for name, m in (("encoder", enc), ("decoder", dec)) for k, v in _keras_layer(m).items()}
+    got = read_weights(_npz(**arrays))
+    _same_forward(got.model, Stack([enc, dec]), 2)           # sorting the names would put decoder first
+    assert "in the file's order, encoder, decoder" in got.summary
+    swapped = {k: v for k, v in sorted(arrays.items(), key=lambda kv: not kv[0].startswith("decoder"))}
+    with pytest.raises(ValueError, match="layer 1 reads input of size 2|Layer 1 reads input of size 2"):
+        read_weights(_npz(**swapped))                        # the other order is the other stack: input sizes clash
+
+
+def test_keras_gru_without_bias_reads_as_reset_after_with_zero_biases():
+    m = GRU(*(np.random.default_rng(3).normal(size=s) for s in ((9, 2), (9, 3))))   # zero biases
+    k = _keras_gru(m)
+    got = read_weights(_npz(kernel=k["kernel"], recurrent_kernel=k["recurrent_kernel"]))
+    _same_forward(got.model, m, 2)
+    assert "use_bias=False" in got.summary and "reset_after=True" in got.summary
+    assert np.all(got.model.bias_ih == 0) and np.all(got.model.bias_hh == 0)
+
+
+@pytest.mark.parametrize("variant", ["peephole", "cifg", "noaf"])
+def test_lstm_variants_round_trip_through_save_and_read(variant, tmp_path):
+    m = LSTM.random(2, 3, seed=4, variant=variant)
+    path = tmp_path / "v.npz"
+    save_model(path, Stack([m, LSTM.random(3, 3, seed=5, variant=variant)]), np.ones((1, 3)), np.zeros(1))
+    got = read_weights(path)
+    assert [layer.variant for layer in got.model.layers] == [variant, variant]
+    assert f"({variant} variant)" in got.summary
+    _same_forward(got.model.layers[0], m, 2)
+    buf = io.BytesIO()
+    m.save(buf)
+    again = load_weights(buf.getvalue())
+    assert again.variant == variant
+    if variant == "peephole":
+        np.testing.assert_array_equal(again.weight_peep, m.weight_peep)
+    prefixed = _npz(**{f"lstm.{k}": v for k, v in m.state_dict().items()})   # a module prefix, as torch writes
+    assert load_weights(prefixed).variant == variant
+
+
+def test_a_plain_lstm_writes_exactly_pytorchs_keys():
+    assert list(LSTM.random(2, 3).state_dict()) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    assert list(RNN.random(2, 3).state_dict()) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    assert set(LSTM.random(2, 3, variant="peephole").state_dict()) == {
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_peep_l0", "variant_l0.peephole"}
+
+
+def test_rnn_nonlinearity_comes_from_the_caller_unless_the_file_names_it():
+    tanh, relu = RNN.random(2, 3, seed=1), RNN.random(2, 3, seed=1, nonlinearity="relu")
+    plain = _npz(**tanh.state_dict())                        # a PyTorch file: no word about its activation
+    assert read_weights(plain).model.nonlinearity == "tanh"
+    got = read_weights(plain, rnn_nonlinearity="relu")
+    assert got.model.nonlinearity == "relu" and "ReLU activation (chosen on loading" in got.summary
+    _same_forward(got.model, relu, 2)
+    ours = _npz(**relu.state_dict())
+    assert read_weights(ours).model.nonlinearity == "relu" and "named in the file" in read_weights(ours).summary
+    keras = _npz(**_keras_layer(tanh))
+    assert read_weights(keras, rnn_nonlinearity="relu").model.nonlinearity == "relu"
+    assert read_weights(_npz(**LSTM.random(1, 2).state_dict()), rnn_nonlinearity="relu").model.kind == "lstm"
+    with pytest.raises(ValueError, match="'tanh' or 'relu'"):
+        read_weights(plain, rnn_nonlinearity="sigmoid")
+
+
+def test_a_variant_named_for_the_wrong_cell_or_unknown_is_one_sentence():
+    gru = GRU.random(2, 3).state_dict()
+    _refused(_npz(**gru, **{"variant_l0.peephole": np.zeros(0)}), "variant", "GRU")
+    _refused(_npz(**LSTM.random(2, 3).state_dict(), **{"variant_l0.vanilla": np.zeros(0)}), "'vanilla'")
+    _refused(_npz(**LSTM.random(2, 3).state_dict(), weight_peep_l0=np.ones((3, 3))), "only the 'peephole' variant")
