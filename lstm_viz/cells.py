@@ -926,7 +926,6 @@ class RNN(_Cell):
         return {"nonlinearity_l0.relu": np.zeros(0, self.dtype)} if self.nonlinearity == "relu" else {}
 
     def _prepare(self):
-        H = self.hidden_size
         # one product a step: [x_t, 1, h_{t-1}] @ _W = a_t
         self._W = np.ascontiguousarray(np.vstack(
             [self.weight_ih.T, (self.bias_ih + self.bias_hh)[None], self.weight_hh.T]))  # (D+1+H, H)

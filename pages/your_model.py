@@ -15,6 +15,10 @@ st.markdown(
     "numbers only: nothing in it is ever run.")
 
 st.file_uploader("Weights (.npz)", type=["npz"], key="upload_file", on_change=ui.on_upload)
+st.radio("If the file holds a vanilla RNN, its activation", ["tanh", "relu"], key="upload_rnn_activation",
+         horizontal=True, on_change=ui.on_upload,
+         help="nn.RNN(nonlinearity='relu') saves the same arrays as a tanh RNN: the file cannot say which it is. "
+              "LSTM and GRU files ignore this.")
 error, own = ui.upload_error(), ui.custom_model()
 if error:   # one banner, whatever came before: what was refused, and what is in use now
     kept = f" The pages still use your model from before: {own['name']}." if own is not None else ""

@@ -56,7 +56,6 @@ def test_cell_diagram_shows_the_selected_step_and_unit(step_trace):
     t, u = 9, 2
     fig = cell_diagram(tr, unit=u, step=t)
     nodes = _by_name(fig, "nodes")
-    names = ["f", "i", "g", "o", "tanh_c", "fc", "ig", "c", "h"]
     shown = [float(x.split("<br>")[1]) for x in nodes["text"]]
     expect = [tr.f[t, u], tr.i[t, u], tr.g[t, u], tr.o[t, u], tr.tanh_c[t, u], tr.f[t, u] * tr.c[t - 1, u],
               tr.i[t, u] * tr.g[t, u], tr.c[t, u], tr.h[t, u]]

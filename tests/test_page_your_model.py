@@ -67,3 +67,21 @@ def test_upload_keras_gru_stack_and_pick_a_layer():
     at.run()      # AppTest's switch_page drops the URL parameters for one run; a browser keeps them
     _ok(at)
     assert "your model" in [t["name"] for t in _figures(at)[0]["data"]]
+
+
+def test_an_rnn_file_is_read_with_the_activation_the_visitor_names():
+    """PyTorch's nn.RNN(nonlinearity='relu') saves the same arrays as a tanh RNN: the page asks, tanh by default."""
+    from lstm_viz import RNN
+    at = _page("your_model")
+    m = RNN.random(1, 4, seed=5)
+    at.file_uploader(key="upload_file").set_value(("rnn.npz", _npz(**m.state_dict()), "application/octet-stream")).run()
+    _ok(at)
+    x = np.linspace(-2, 2, 7)[:, None]
+    np.testing.assert_allclose(own_model(at)["model"].forward(x).h, m.forward(x).h)      # tanh by default
+    at.radio(key="upload_rnn_activation").set_value("relu").run()
+    _ok(at)
+    relu = RNN(m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh, nonlinearity="relu")
+    got = own_model(at)["model"]
+    assert got.nonlinearity == "relu" and not at.error
+    np.testing.assert_allclose(got.forward(x).h, relu.forward(x).h)
+    assert not np.allclose(relu.forward(x).h, m.forward(x).h)                               # it matters

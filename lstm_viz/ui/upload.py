@@ -12,6 +12,7 @@ from .controls import RANDOM, Controls
 from .models import clear_custom_model, custom_model, set_custom_model
 
 ERROR_KEY = "upload_error"   # session key: why the last uploaded file was refused, or None
+ACTIVATION_KEY = "upload_rnn_activation"   # widget key: the activation of an uploaded vanilla RNN
 
 
 def on_upload() -> None:
@@ -22,8 +23,8 @@ def on_upload() -> None:
     st.session_state[ERROR_KEY] = None
     if uploaded is None:
         return
-    try:
-        loaded = read_weights(uploaded.getvalue())
+    try:   # a file cannot say an RNN's activation (PyTorch keeps nonlinearity out of the state_dict): ask
+        loaded = read_weights(uploaded.getvalue(), rnn_nonlinearity=st.session_state.get(ACTIVATION_KEY, "tanh"))
     except ValueError as e:
         st.session_state[ERROR_KEY] = f"{uploaded.name}: {e}"
         return
