@@ -22,6 +22,7 @@ PAGES = [  # file, title, icon; pages that are not in this checkout are left out
     ("pages/gates.py", "Gates over time", ":material/grid_on:"),
     ("pages/gradients.py", "Vanishing gradients", ":material/trending_down:"),
     ("pages/train.py", "Train them yourself", ":material/model_training:"),
+    ("pages/apart.py", "Take the cell apart", ":material/build:"),
     ("pages/your_model.py", "Your own model", ":material/upload_file:"),
 ]
 NEXT = {
@@ -29,6 +30,7 @@ NEXT = {
     "pages/gates.py": "heatmaps of every gate over the whole sequence",
     "pages/gradients.py": "why a plain RNN forgets and an LSTM does not (or does)",
     "pages/train.py": "train an RNN and an LSTM on long-lag tasks, side by side",
+    "pages/apart.py": "pin a gate or remove one, and see what the cell does without it",
     "pages/your_model.py": "upload PyTorch or Keras weights and look inside",
 }
 

@@ -71,28 +71,36 @@ def jacobian_norms(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fro, fro * np.sqrt(np.clip(top, 0.0, 1.0))
 
 
-def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None, jacobian: bool = True) -> Flow:
-    """Gradient flow for a single-layer LSTM, GRU or RNN on one sequence x (T, D) or (T,) for D = 1.
-
-    dh_T (H,) is dL/dh_T (default: unit_projection(H, seed)). clip, if given, rescales every
-    reported norm so the largest ||dL/dh_t|| is at most clip, as norm clipping would: it caps an
-    explosion but cannot bring back a gradient that has vanished (the ratios stay the same).
-    jacobian=False skips the H extra directions and the norms of dh_T/dh_t: at T = 500, H = 128 they
-    cost seconds, the rest milliseconds.
-    """
-    if getattr(model, "layers", None) is not None:
-        raise ValueError("Gradient flow takes one layer; pass stack.layers[k] for the layer you want.")
-    H = model.hidden_size
-    tr = model.forward(x)
+def _checked(model, tr, dh_T, seed: int, clip) -> np.ndarray:
+    """dL/dh_T (H,) after checking what gradient_flow was given."""
     if tr.batched:
         raise ValueError("Gradient flow takes one sequence, shaped (T, D), not a batch.")
-    T = tr.h.shape[0]
-    limits.check(steps=T, hidden_size=H)
+    H = model.hidden_size
+    limits.check(steps=tr.h.shape[0], hidden_size=H)
     u = unit_projection(H, seed) if dh_T is None else np.asarray(dh_T, dtype=model.dtype)
     if u.shape != (H,) or not np.all(np.isfinite(u)):
         raise ValueError(f"dh_T must be {H} finite numbers, the size of the hidden state.")
     if clip is not None and not clip > 0:
         raise ValueError("clip must be a positive number, or None for no clipping.")
+    return u
+
+
+def gradient_flow(model, x, dh_T=None, seed: int = 0, clip: float | None = None, jacobian: bool = True,
+                  clamp: dict | None = None) -> Flow:
+    """Gradient flow for a single-layer LSTM, GRU or RNN on one sequence x (T, D) or (T,) for D = 1.
+
+    dh_T (H,) is dL/dh_T (default: unit_projection(H, seed)). clip, if given, rescales every
+    reported norm so the largest ||dL/dh_t|| is at most clip, as norm clipping would: it caps an
+    explosion but cannot bring back a gradient that has vanished (the ratios stay the same).
+    jacobian=False skips the H extra directions and the norms of dh_T/dh_t (seconds at T = 500,
+    H = 128; the rest takes milliseconds). clamp pins an LSTM's gates, as LSTM.forward does.
+    """
+    if getattr(model, "layers", None) is not None:
+        raise ValueError("Gradient flow takes one layer; pass stack.layers[k] for the layer you want.")
+    H = model.hidden_size
+    tr = model.forward(x) if clamp is None else model.forward(x, clamp=clamp)
+    u = _checked(model, tr, dh_T, seed, clip)
+    T = tr.h.shape[0]
 
     K = H + 1 if jacobian else 1
     dh = np.zeros((T, K, H), model.dtype)                         # (T, K, H)

@@ -285,3 +285,41 @@ def step_equations(trace, t: int, unit: int) -> list[str]:
             rf"{_p(v['n'])} + {_p(v['z'])} \times {_p(h_prev)} \\ &= {v['h']:.3f} \end{{aligned}}",
         ]
     return [rf"h_t = \tanh(W_{{ih}} x_t + W_{{hh}} h_{{t-1}} + b) = {v['h']:.3f}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the cell taken apart
+
+
+def apart_sentence(cmp, unit: int, k: int) -> str:
+    """What a change did, from the numbers: 'With the forget gate pinned at 1, unit 2's cell state only grew:
+    it reached 4.2 by step 29 (before: 0.61). Its hidden state ends at ... ||dL/dh|| 20 steps back ...'."""
+    a, b = cmp.original, cmp.changed
+    T = len(b.c)
+    u, k = int(unit), int(min(max(k, 1), T - 1)) if T > 1 else 0
+    ca, cb = a.c[:, u], b.c[:, u]                                          # (T,) the unit's cell state
+    peak = int(np.argmax(np.abs(cb)))
+    dc = np.diff(np.concatenate([[b.c0[u]], cb]))                           # (T,) how c moved each step
+    if np.all(dc == 0):
+        how = f"unit {u}'s cell state did not move at all: it stayed at {_num(float(cb[-1]))}"
+    elif np.all(dc >= 0) or np.all(dc <= 0):
+        how = (f"unit {u}'s cell state only {'grew' if np.all(dc >= 0) else 'fell'}: it reached "
+               f"{_num(float(cb[-1]))} by step {T - 1} (unchanged cell: {_num(float(ca[-1]))})")
+    elif peak == T - 1:
+        how = (f"unit {u}'s cell state ended at its largest, {_num(float(cb[-1]))} (unchanged cell: "
+               f"{_num(float(ca[-1]))})")
+    else:
+        how = (f"unit {u}'s cell state went as far as {_num(float(cb[peak]))} at step {peak} and ended at "
+               f"{_num(float(cb[-1]))} (unchanged cell: as far as {_num(float(ca[np.argmax(np.abs(ca))]))}, "
+               f"ended at {_num(float(ca[-1]))})")
+    ga = cmp.grad_original[k] / cmp.grad_original[0] if cmp.grad_original[0] > 0 else 0.0
+    gb = cmp.grad_changed[k] / cmp.grad_changed[0] if cmp.grad_changed[0] > 0 else 0.0
+    grad = (f"{k} steps back the gradient ||dL/dh|| keeps {sci(gb)} of its value at the last step "
+            f"(unchanged cell: {sci(ga)})")
+    out = ""
+    if cmp.out_changed is not None:
+        out = (f" The model's answer is {', '.join(f'{v:.3g}' for v in cmp.out_changed)} "
+               f"instead of {', '.join(f'{v:.3g}' for v in cmp.out_original)}.")
+    text = f"With {cmp.change.describe()}, {how}; its hidden state ends at {_num(float(b.h[-1, u]))} " \
+           f"(unchanged: {_num(float(a.h[-1, u]))}), and {grad}.{out}"
+    return text[0].upper() + text[1:]

@@ -3,9 +3,11 @@
 Session state is read through the keys the ui modules publish (sidebar.CONTROLS_KEY, models.CUSTOM_KEY,
 training.RUNS_KEY), never through names a test invents.
 """
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.ui.models import CUSTOM_KEY
@@ -54,3 +56,11 @@ def figures(at: AppTest) -> list[dict]:
 def text(at: AppTest) -> str:
     """All markdown of the run, one element a line."""
     return "\n".join(m.value for m in at.markdown)
+
+
+def array(v) -> np.ndarray:
+    """A figure's data array as the browser gets it: a list, or plotly's typed array {dtype, bdata[, shape]}."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
+    return np.array([np.nan if e is None else e for e in v], dtype=float)

@@ -5,9 +5,11 @@ Layer: figures. Imports NumPy, plotly, words and tables (never streamlit); pages
     gates     heatmaps of every gate over time, unit lines, gate saturation
     flow      gradient norms k steps back, the cell-path split, the backward pass animated
     train     loss curves against chance, the lag sweep
+    apart     the cell taken apart: original and changed side by side
     _plot     the private core they share: scales, palette, model colours, layout, play controls
 """
 from ._plot import DIVERGING, MODEL_COLORS, OKABE_ITO, SEQUENTIAL, model_color
+from .apart import apart_figure
 from .cell import CELL_FRAMES, cell_diagram
 from .flow import BACKWARD_FRAMES, backward_animation, cell_split, gradient_norms
 from .gates import gate_heatmaps, saturation_figure, unit_lines
@@ -15,4 +17,4 @@ from .train import lag_sweep, loss_curves
 
 __all__ = ["DIVERGING", "SEQUENTIAL", "OKABE_ITO", "MODEL_COLORS", "model_color", "CELL_FRAMES", "cell_diagram",
            "BACKWARD_FRAMES", "backward_animation", "cell_split", "gradient_norms", "gate_heatmaps",
-           "saturation_figure", "unit_lines", "lag_sweep", "loss_curves"]
+           "saturation_figure", "unit_lines", "lag_sweep", "loss_curves", "apart_figure"]

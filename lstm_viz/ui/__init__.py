@@ -8,12 +8,14 @@ Layer: ui. Imports streamlit, the engine, words, tables and figures; pages and a
     gradients   cached backward passes for the gradient page
     training    this session's training runs and lag sweeps
     upload      the visitor's own weights
+    apart       the take-it-apart page's cached comparison
 
 How pages use it:
     c = ui.controls()            # renders the shared sidebar (once per run) and returns a frozen Controls
     model = ui.current_model(c)  # the LSTM/GRU/RNN/Stack the controls select (random, preset or custom)
     tr = ui.layer_trace(c)       # its trace on c.sequence (one layer's, for stacks), from a bounded cache
 """
+from .apart import take_apart
 from .controls import CUSTOM, RANDOM, Controls
 from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chosen_model_name, gradient_flows,
                         probe_sequence, trained_flows)
@@ -27,7 +29,7 @@ from .training import (SWEEP_LENGTHS, TRAIN_BATCH, lag_sweep_points, request_tra
 from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, forget_custom_model, on_upload,
                      upload_error)
 
-__all__ = ["CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
+__all__ = ["take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
            "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
            "weights_bytes", "controls", "step_buttons", "SWEEP_LENGTHS", "TRAIN_BATCH", "lag_sweep_points",
