@@ -23,7 +23,10 @@ sweep = mode.startswith("Lag")
 left, middle, right = st.columns(3)
 length = left.slider("Sequence length T (the lag to bridge)", info.min_length, 200, info.default_length,
                      key="train_length", bind=URL, disabled=sweep)
-labels = left.multiselect("Models", list(ui.MODELS), default=["RNN", "LSTM"], key="train_models", bind=URL)
+labels = left.multiselect("Models", list(ui.TRAIN_MODELS), default=["RNN", "LSTM"], key="train_models", bind=URL,
+                          help="'LSTM nfg' and the like are the variants of Greff et al. (2017): the same LSTM with "
+                               "one part removed or changed (see the Take the cell apart page). Add several to rerun "
+                               "their ablation on this task with the same budget.")
 hidden = middle.slider("Hidden size", 2, 64, 16, key="train_hidden", bind=URL)
 seed = middle.number_input("Seed", 0, 10_000, 0, key="train_seed", bind=URL)
 steps = right.slider("Budget: Adam steps per model", 10, MAX_TRAIN_STEPS, 600, step=10, key="train_steps", bind=URL,
@@ -33,9 +36,12 @@ seconds = right.slider("Budget: seconds per model", 1, MAX_TRAIN_SECONDS, 30, ke
 
 if sweep:
     st.caption(f"The sweep trains every model at T = {', '.join(map(str, ui.SWEEP_LENGTHS))}, each run with the "
-               f"budget above, {MAX_TRAIN_SECONDS} s at most in all.")
+               f"budget above, {MAX_TRAIN_SECONDS} s at most in all. It compares the three cells; LSTM variants "
+               "train at one length.")
 go, stop, _ = st.columns([1, 1, 4])
-go.button("Start training", type="primary", key="train_go", disabled=not labels, on_click=ui.request_training)
+plain = [label for label in labels if " " not in label]      # what a sweep can train: RNN, LSTM, GRU
+go.button("Start training", type="primary", key="train_go", disabled=not (plain if sweep else labels),
+          on_click=ui.request_training)
 start = ui.training_requested()
 stop.button("Stop", key="train_stop", help="Stops training; the runs so far are kept.")
 status, chart = st.empty(), st.empty()

@@ -70,3 +70,21 @@ def test_lag_sweep_on_a_tiny_budget():
     assert [t["name"] for t in fig["data"]] == ["RNN", "LSTM"]
     assert fig["data"][0]["x"] == [5, 10, 20, 40, 80]
     assert "learned" in _text(at)
+
+
+def test_greff_variants_train_side_by_side():
+    """A student reruns part of Greff et al.'s ablation: the plain LSTM and the one without a forget gate, same
+    task, seed and budget; each run is the variant it says."""
+    at = _page("train")
+    at.get_by_key("train_models").set_value(["LSTM", "LSTM nfg"])
+    at.get_by_key("train_length").set_value(10)
+    at.get_by_key("train_steps").set_value(30)
+    at.get_by_key("train_go").click().run()
+    _ok(at)
+    runs = at.session_state[RUNS_KEY]["runs"]
+    assert list(runs) == ["LSTM", "LSTM nfg"]
+    assert runs["LSTM"].last.model.variant == "lstm" and runs["LSTM nfg"].last.model.variant == "nfg"
+    assert "LSTM nfg: test MSE" in _text(at)
+    at.get_by_key("train_mode").set_value("Lag sweep: train at several lengths").run()
+    at.get_by_key("train_models").set_value(["LSTM nfg"]).run()
+    assert at.get_by_key("train_go").disabled                        # a sweep compares the plain cells only

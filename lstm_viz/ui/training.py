@@ -9,6 +9,7 @@ import streamlit as st
 
 from .. import train
 from ..figures import lag_sweep
+from ..cells import VARIANT_NAMES
 from ..presets import PRESETS, task_sample
 from ..tasks import chance, task_info
 from ..weights import Loaded, npz_bytes
@@ -19,6 +20,15 @@ RUNS_KEY = "training_runs"       # session key: dict(task, length, runs: label -
 START_KEY = "training_start"     # session key: Start was pressed (read once)
 SWEEP_KEY = "lag_sweep"          # session key: dict(task, points, status) of the last lag sweep
 SWEEP_LENGTHS = train.SWEEP_LENGTHS
+# the training page's models: the three cells, and the LSTM variants of Greff et al. (2017) for their ablation
+TRAIN_MODELS = ("RNN", "LSTM", "GRU", *(f"LSTM {name}" for name in VARIANT_NAMES[1:]))
+
+
+def kind_and_variant(label: str) -> tuple[str, str]:
+    """'LSTM nfg' -> ('lstm', 'nfg'); 'GRU' -> ('gru', 'lstm')."""
+    kind, _, variant = label.partition(" ")
+    return kind.lower(), variant or "lstm"
+
 TRAIN_BATCH = train.TrainConfig().batch_size
 
 
@@ -35,7 +45,8 @@ def train_side_by_side(task: str, length: int, labels, hidden_size: int, max_ste
     for n, label in enumerate(labels):
         log = runs[label] = train.RunLog()
         shown = -every
-        for p in train.train(task=task, length=length, kind=label.lower(), hidden_size=hidden_size,
+        kind, variant = kind_and_variant(label)
+        for p in train.train(task=task, length=length, kind=kind, variant=variant, hidden_size=hidden_size,
                              max_steps=max_steps, max_seconds=max_seconds, seed=seed):
             log.add(p)
             if p.done or p.seconds - shown >= every:
@@ -71,7 +82,7 @@ def run_sentence(last: dict, label: str) -> str:
 def _trained_loaded(last: dict, label: str) -> Loaded:
     p = last["runs"][label].last
     model, (W, b) = p.model, p.readout
-    summary = (f"Trained here on {last['task']} at T={last['length']}: {'an' if label != 'GRU' else 'a'} {label} "
+    summary = (f"Trained here on {last['task']} at T={last['length']}: {'a' if label == 'GRU' else 'an'} {label} "
                f"with input size {model.input_size} and hidden size {model.hidden_size}, plus a linear read-out "
                f"to {W.shape[0]} output{'s' * (W.shape[0] > 1)}.")
     return Loaded(model, W, b, "pytorch", summary)
@@ -105,7 +116,8 @@ def lag_sweep_points(task: str, lengths: tuple, labels, hidden_size: int, max_st
     """Yield each finished run of a lag sweep; the points so far live in st.session_state[SWEEP_KEY]."""
     points: list = []
     st.session_state[SWEEP_KEY] = dict(task=task, points=points, status="running")
-    for p in train.lag_sweep(task, tuple(lengths), tuple(label.lower() for label in labels), max_steps=max_steps,
+    for p in train.lag_sweep(task, tuple(lengths), tuple(kind_and_variant(label)[0] for label in labels
+                                                         if " " not in label), max_steps=max_steps,
                              total_seconds=total_seconds, hidden_size=hidden_size, seed=seed):
         points.append(p)
         yield p
