@@ -45,6 +45,8 @@ def home() -> None:
         "decide how much of the old memory to **forget** (box 1), how much of a new candidate to **store** "
         "(boxes 2 and 3), and how much of the memory to **output** (boxes 4 and 5). "
         "Everything below is computed live from real weights on the sequence in the sidebar.")
+    st.button("Take the tour: eight stops, about five minutes", key="tour_start", type="primary",
+              on_click=ui.tour.start, icon="🧭")
     if c.kind == "lstm":
         tr = ui.layer_trace(c)
         st.plotly_chart(cell_diagram(tr, c.unit, c.step, c.labels if c.text_mode else None, strips=False,
@@ -58,11 +60,14 @@ def home() -> None:
     for file, blurb in NEXT.items():
         if file in nav_pages:
             page = nav_pages[file]
-            st.page_link(page, label=f"{page.title}: {blurb}", icon=page.icon)   # the sidebar's URL goes along
+            st.page_link(page, label=page.title, icon=page.icon)   # the sidebar's URL goes along
+            st.caption(blurb)   # on its own line: a long link label would run off a phone's screen
 
 
 st.set_page_config(page_title="lstm-viz: inside an LSTM", page_icon="🧠", layout="wide")
 nav_pages = {f: st.Page(f, title=t, icon=i) for f, t, i in PAGES if (HERE / f).exists()}
 pg = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), *nav_pages.values()])
+ui.tour.apply()      # a tour stop sets controls, so before the sidebar draws them
 ui.controls()
+ui.tour.bar()
 pg.run()

@@ -218,11 +218,13 @@ TERMS = {   # the words a student meets on the gradient page, said once
 # one step of one unit
 
 
-def _pct(v: float) -> str:
+def percent(v: float) -> str:
+    """A share as a whole percentage: 0.734 -> 73%."""
     return f"{100 * v:.0f}%"
 
 
-def _num(v: float) -> str:
+def signed(v: float) -> str:
+    """A signed value as sentences print it: +0.66, -0.54, +3.1e-03 for the small ones."""
     return f"{v:+.2f}" if abs(v) >= 0.005 or v == 0 else f"{v:+.1e}"
 
 
@@ -239,16 +241,16 @@ def step_sentence(trace, t: int, unit: int, label: str | None = None) -> str:
     if trace.kind == "lstm":
         i, f, g, o = (float(getattr(trace, q)[t, u]) for q in LSTM_GATES)
         c_prev, c, tanh_c = _prev(trace, "c", t, u), float(trace.c[t, u]), float(trace.tanh_c[t, u])
-        return (f"At step {t}{x}, the forget gate kept {_pct(f)} of unit {u}'s memory ({_num(c_prev)} → "
-                f"{_num(f * c_prev)}), the input gate wrote {_num(i * g)} into it ({_pct(i)} of the candidate "
-                f"{_num(g)}), so the cell state is {_num(c)}, and the output gate let {_pct(o)} of "
-                f"tanh(c) = {_num(tanh_c)} out as h = {_num(h)}.")
+        return (f"At step {t}{x}, the forget gate kept {percent(f)} of unit {u}'s memory ({signed(c_prev)} → "
+                f"{signed(f * c_prev)}), the input gate wrote {signed(i * g)} into it ({percent(i)} of the candidate "
+                f"{signed(g)}), so the cell state is {signed(c)}, and the output gate let {percent(o)} of "
+                f"tanh(c) = {signed(tanh_c)} out as h = {signed(h)}.")
     if trace.kind == "gru":
         z, n = float(trace.z[t, u]), float(trace.n[t, u])
-        return (f"At step {t}{x}, the update gate kept {_pct(z)} of unit {u}'s previous state {_num(h_prev)} "
-                f"and took {_pct(1 - z)} of the candidate {_num(n)}, so h = {_num(h)}.")
-    return (f"At step {t}{x}, unit {u} squashed its weighted input and previous state {_num(h_prev)} through "
-            f"tanh, so h = {_num(h)}.")
+        return (f"At step {t}{x}, the update gate kept {percent(z)} of unit {u}'s previous state {signed(h_prev)} "
+                f"and took {percent(1 - z)} of the candidate {signed(n)}, so h = {signed(h)}.")
+    return (f"At step {t}{x}, unit {u} squashed its weighted input and previous state {signed(h_prev)} through "
+            f"tanh, so h = {signed(h)}.")
 
 
 def _p(v: float) -> str:
@@ -301,17 +303,17 @@ def apart_sentence(cmp, unit: int, k: int) -> str:
     peak = int(np.argmax(np.abs(cb)))
     dc = np.diff(np.concatenate([[b.c0[u]], cb]))                           # (T,) how c moved each step
     if np.all(dc == 0):
-        how = f"unit {u}'s cell state did not move at all: it stayed at {_num(float(cb[-1]))}"
+        how = f"unit {u}'s cell state did not move at all: it stayed at {signed(float(cb[-1]))}"
     elif np.all(dc >= 0) or np.all(dc <= 0):
         how = (f"unit {u}'s cell state only {'grew' if np.all(dc >= 0) else 'fell'}: it reached "
-               f"{_num(float(cb[-1]))} by step {T - 1} (unchanged cell: {_num(float(ca[-1]))})")
+               f"{signed(float(cb[-1]))} by step {T - 1} (unchanged cell: {signed(float(ca[-1]))})")
     elif peak == T - 1:
-        how = (f"unit {u}'s cell state ended at its largest, {_num(float(cb[-1]))} (unchanged cell: "
-               f"{_num(float(ca[-1]))})")
+        how = (f"unit {u}'s cell state ended at its largest, {signed(float(cb[-1]))} (unchanged cell: "
+               f"{signed(float(ca[-1]))})")
     else:
-        how = (f"unit {u}'s cell state went as far as {_num(float(cb[peak]))} at step {peak} and ended at "
-               f"{_num(float(cb[-1]))} (unchanged cell: as far as {_num(float(ca[np.argmax(np.abs(ca))]))}, "
-               f"ended at {_num(float(ca[-1]))})")
+        how = (f"unit {u}'s cell state went as far as {signed(float(cb[peak]))} at step {peak} and ended at "
+               f"{signed(float(cb[-1]))} (unchanged cell: as far as {signed(float(ca[np.argmax(np.abs(ca))]))}, "
+               f"ended at {signed(float(ca[-1]))})")
     ga = cmp.grad_original[k] / cmp.grad_original[0] if cmp.grad_original[0] > 0 else 0.0
     gb = cmp.grad_changed[k] / cmp.grad_changed[0] if cmp.grad_changed[0] > 0 else 0.0
     grad = (f"{k} steps back the gradient ||dL/dh|| keeps {sci(gb)} of its value at the last step "
@@ -320,6 +322,6 @@ def apart_sentence(cmp, unit: int, k: int) -> str:
     if cmp.out_changed is not None:
         out = (f" The model's answer is {', '.join(f'{v:.3g}' for v in cmp.out_changed)} "
                f"instead of {', '.join(f'{v:.3g}' for v in cmp.out_original)}.")
-    text = f"With {cmp.change.describe()}, {how}; its hidden state ends at {_num(float(b.h[-1, u]))} " \
-           f"(unchanged: {_num(float(a.h[-1, u]))}), and {grad}.{out}"
+    text = f"With {cmp.change.describe()}, {how}; its hidden state ends at {signed(float(b.h[-1, u]))} " \
+           f"(unchanged: {signed(float(a.h[-1, u]))}), and {grad}.{out}"
     return text[0].upper() + text[1:]

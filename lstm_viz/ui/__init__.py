@@ -9,12 +9,14 @@ Layer: ui. Imports streamlit, the engine, words, tables and figures; pages and a
     training    this session's training runs and lag sweeps
     upload      the visitor's own weights
     apart       the take-it-apart page's cached comparison
+    tour        the guided tour: opens each stop, its bar, where to look
 
 How pages use it:
     c = ui.controls()            # renders the shared sidebar (once per run) and returns a frozen Controls
     model = ui.current_model(c)  # the LSTM/GRU/RNN/Stack the controls select (random, preset or custom)
     tr = ui.layer_trace(c)       # its trace on c.sequence (one layer's, for stacks), from a bounded cache
 """
+from . import tour
 from .apart import take_apart
 from .controls import CUSTOM, RANDOM, Controls
 from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chosen_model_name, gradient_flows,
@@ -29,7 +31,7 @@ from .training import (SWEEP_LENGTHS, TRAIN_MODELS, TRAIN_BATCH, lag_sweep_point
 from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, forget_custom_model, on_upload,
                      upload_error)
 
-__all__ = ["take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
+__all__ = ["tour", "take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
            "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
            "weights_bytes", "controls", "step_buttons", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",
