@@ -57,9 +57,9 @@ def say(n: int, data) -> list[str]:
 def _memories(d) -> list[str]:
     tr, x = d["trace"], d["x"]
     v = _at(tr, 0)
-    return [f"An LSTM carries two memories. The long-term memory, the cell state c, runs along the top of the "
-            f"diagram; the short-term memory, the hidden state h, runs along the bottom and is what the next layer "
-            f"sees.",
+    return ["An LSTM carries two memories. The long-term memory, the cell state c, runs along the top of the "
+            "diagram; the short-term memory, the hidden state h, runs along the bottom and is what the next layer "
+            "sees.",
             f"This is the hand-built latch, one unit. At step 0 it reads the value {x[0, 0]:g} with the store "
             f"signal {x[0, 1]:g}, and after the step c = {signed(v['c'])} and h = {signed(v['h'])}.",
             "Press → (or Next step) to move through the sequence and watch both lines change colour."]
