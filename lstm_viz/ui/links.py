@@ -184,6 +184,33 @@ def copy_link(key: str = "copy_link") -> None:
     _copy_component(key=key)
 
 
+# On a phone the sidebar covers the page; Streamlit leaves it open after a page is picked from its navigation,
+# so the page the visitor asked for stays hidden. One listener on the document closes it after such a tap.
+_CLOSE_JS = """
+export default function () {
+  if (window.__lstmVizCloseSidebar) return;
+  window.__lstmVizCloseSidebar = true;
+  document.addEventListener("click", (event) => {
+    if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) return;
+    setTimeout(() => {
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) close.click();
+    }, 150);
+  }, true);
+}
+"""
+_close_component = None
+
+
+def close_sidebar_after_navigation_on_phones() -> None:
+    """Mount the listener above once per page (internal DOM test ids: if they move, the sidebar stays open)."""
+    global _close_component
+    if _close_component is None:
+        _close_component = st.components.v2.component("lstm_viz.close_sidebar", js=_CLOSE_JS)
+    with st.sidebar:
+        _close_component(key="close_sidebar")
+
+
 def share_url(query: dict[str, str]) -> str:
     """The address of this page with these parameters (relative when there is no browser, as in AppTest)."""
     try:

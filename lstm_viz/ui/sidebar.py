@@ -62,6 +62,7 @@ def _sidebar() -> Controls:
     (weights, hidden_size, seed, forget_bias, weight_scale, r) = model
     c = Controls(seq, hidden_size, seed, forget_bias, weight_scale, weights, r.source, r.model_key, r.kind,
                  r.hidden, r.layers, layer, step, unit)
+    links.close_sidebar_after_navigation_on_phones()
     return c
 
 
