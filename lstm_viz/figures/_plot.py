@@ -152,6 +152,15 @@ def layout_dict(title: str, xtitle: str, ytitle: str, log_y: bool = True) -> dic
                 margin=dict(l=60, r=20, t=80 if title else 50, b=50), height=420)
 
 
+def log_ticks(*arrays) -> dict:
+    """Tick settings for a log axis over these values: one label a decade, or 1-2-5 within a few decades.
+    Left to itself plotly labels every digit 2..9 over a short range, and at 390 px they collide."""
+    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays if a is not None])
+    v = v[np.isfinite(v) & (v > 0)]
+    span = float(np.log10(v.max() / v.min())) if v.size else 0.0
+    return {"dtick": "D2"} if span < 3 else {"dtick": max(1, int(np.ceil(span / 6)))}
+
+
 def positive(a) -> list:
     """Values for a log axis: zeros (an underflowed gradient) become gaps instead of errors."""
     return [float(v) if v > 0 and math.isfinite(v) else None for v in np.asarray(a, dtype=float)]

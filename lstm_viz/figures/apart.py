@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ._plot import FONT, GREY, GRID, OKABE_ITO, domains, figure, panel_title, positive
+from ._plot import FONT, GREY, GRID, OKABE_ITO, domains, figure, log_ticks, panel_title, positive
 
 CHANGED = OKABE_ITO["vermillion"]
 
@@ -38,7 +38,7 @@ def apart_figure(cmp, unit: int) -> go.Figure:
         layout[f"xaxis{a}"] = dict(anchor=f"y{a}", domain=[0, 1], showgrid=True, gridcolor=GRID,
                                    **({} if r == 0 else {"matches": "x"}), showticklabels=r == 2)
         layout[f"yaxis{a}"] = dict(anchor=f"x{a}", domain=dom, showgrid=True, gridcolor=GRID,
-                                   **({"type": "log", "exponentformat": "power", "nticks": 4} if log else {}))
+                                   **({"type": "log", "exponentformat": "power", **log_ticks(before, after)} if log else {}))
     layout["xaxis3"]["title"] = dict(text="step t")
     layout.update(height=620, font=FONT, hovermode="x unified", margin=dict(l=50, r=10, t=60, b=50),
                   paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",

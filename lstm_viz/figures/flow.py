@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..words import sigma_shown
-from ._plot import GREY, OKABE_ITO, layout_dict, line, model_color, positive
+from ._plot import GREY, OKABE_ITO, layout_dict, line, log_ticks, model_color, positive
 
 BACKWARD_FRAMES = 60     # frames of the backward-pass animation, whatever the sequence length
 FLOOR = -30              # log10 ratios below this are drawn at this colour
@@ -71,6 +71,7 @@ def cell_split(flow, label: str = "LSTM") -> go.Figure:
               line=dict(color="#888888", width=1.5, dash="dot")),
     ]
     layout = layout_dict("", "steps back from the last step (k)", "norm (log scale)")
+    layout["yaxis"].update(log_ticks(flow.grad_c, flow.cell_path, flow.hidden_path, flow.forget_product_mean))
     return go.Figure(data=traces, layout=layout)
 
 
