@@ -153,12 +153,13 @@ def layout_dict(title: str, xtitle: str, ytitle: str, log_y: bool = True) -> dic
 
 
 def log_ticks(*arrays) -> dict:
-    """Tick settings for a log axis over these values: one label a decade, or 1-2-5 within a few decades.
+    """Tick settings for a log axis over these values: 1-2-5 within a decade, else whole decades (every
+    second or third when there are many).
     Left to itself plotly labels every digit 2..9 over a short range, and at 390 px they collide."""
     v = np.concatenate([np.asarray(a, float).ravel() for a in arrays if a is not None])
     v = v[np.isfinite(v) & (v > 0)]
     span = float(np.log10(v.max() / v.min())) if v.size else 0.0
-    return {"dtick": "D2"} if span < 3 else {"dtick": max(1, int(np.ceil(span / 6)))}
+    return {"dtick": "D2"} if span < 1 else {"dtick": max(1, int(np.ceil(span / 5)))}
 
 
 def positive(a) -> list:
