@@ -35,7 +35,7 @@ SYNC_JS = """
 export default function (component) {
   const d = component.data;
   if (!d || typeof d.target !== "string") return;
-  const reg = window.__lstmVizCellView || (window.__lstmVizCellView = { views: {}, last: {}, timings: [] });
+  const reg = window.__lstmVizCellView || (window.__lstmVizCellView = { views: {}, last: {}, timings: [], loads: 0 });
   reg.last[d.target] = d;
   const view = reg.views[d.target];
   if (view) view.fromServer(d);

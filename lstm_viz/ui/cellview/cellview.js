@@ -7,10 +7,10 @@
 // GRU's z * h_{t-1}, (1 - z) * n, r * hn), and the checks that choose how many decimals the equations need.
 // Everything user-supplied (input labels, the model's title) is written with textContent, never as HTML.
 
-const REGISTRY = "__lstmVizCellView";   // window[REGISTRY]: views by target, the server's last step/unit
+const REGISTRY = "__lstmVizCellView";   // window[REGISTRY]: views by target, the server's last step/unit, timings
 
 function registry() {
-  if (!window[REGISTRY]) window[REGISTRY] = { views: {}, last: {}, timings: [] };
+  if (!window[REGISTRY]) window[REGISTRY] = { views: {}, last: {}, timings: [], loads: 0 };
   return window[REGISTRY];
 }
 
@@ -266,24 +266,24 @@ function equations(M, t, u) {
 // label: [x, y, anchor, name parts [text, sub], value or null, signed]
 
 const R = 11;           // radius of a pointwise operation
-const BW = 46, BH = 36; // layer box
+const BW = 46, BH = 42; // layer box: room for the symbol over the value, whatever the font
 
 function lstmDiagram() {
   const TOP = 64, MID = 124, GATE = 190, BOT = 258, XIN = 48;
   return {
-    w: 360, h: 318,
+    w: 360, h: 322,
     captions: [[180, 20, "long-term memory · cell state c"], [190, BOT + 19, "short-term memory · hidden state h"]],
     bus: [[[XIN, BOT], [246, BOT]], ...[78, 134, 190, 246].map((x) => [[x, BOT], [x, GATE + BH / 2]])],
     lines: [
       ["c_prev", "c_prev", "signed", [[[0, TOP], [78 - R, TOP]]], "c_{t−1}: the long-term memory arriving from the last step"],
       ["fc", "fc", "signed", [[[78 + R, TOP], [190 - R, TOP]]], "f · c_{t−1}: the part of the memory the forget gate kept"],
-      ["c", "c", "signed", [[[190 + R, TOP], [360, TOP]], [[302, TOP], [302, MID - 17]]], "c_t: the new long-term memory (cell state)"],
+      ["c", "c", "signed", [[[190 + R, TOP], [360, TOP]], [[302, TOP], [302, MID - BH / 2]]], "c_t: the new long-term memory (cell state)"],
       ["f", "f", "gate", [[[78, GATE - BH / 2], [78, TOP + R]]], "f: the forget gate's share, 0 forgets, 1 keeps"],
       ["i", "i", "gate", [[[134, GATE - BH / 2], [134, MID], [190 - R, MID]]], "i: the input gate's share of the candidate to write"],
       ["g", "g", "signed", [[[190, GATE - BH / 2], [190, MID + R]]], "g: the candidate memory"],
       ["ig", "ig", "signed", [[[190, MID - R], [190, TOP + R]]], "i · g: what is written into the memory"],
       ["o", "o", "gate", [[[246 + BW / 2, GATE], [302 - R, GATE]]], "o: the output gate's share"],
-      ["tanh_c", "tanh_c", "signed", [[[302, MID + 17], [302, GATE - R]]], "tanh(c_t): the memory squashed into (−1, 1)"],
+      ["tanh_c", "tanh_c", "signed", [[[302, MID + BH / 2], [302, GATE - R]]], "tanh(c_t): the memory squashed into (−1, 1)"],
       ["h", "h", "signed", [[[302, GATE + R], [302, BOT], [360, BOT]]], "h_t: the new short-term memory (hidden state), the cell's output"],
       ["h_prev", "h_prev", "signed", [[[0, BOT], [XIN, BOT]]], "h_{t−1}: the short-term memory from the last step"],
       ["x", "x", "signed", [[[XIN, 300], [XIN, BOT]]], "x_t: this step's input"],
@@ -307,7 +307,7 @@ function lstmDiagram() {
       [4, BOT + 19, "start", [], "h_prev"],
       [356, BOT - 12, "end", [["h"], ["t", 1]], null],
       [356, BOT + 19, "end", [], "h"],
-      [XIN + 6, 309, "start", [["x"], ["t", 1], [" = "]], "x_label"],
+      [XIN + 6, 306, "start", [["x"], ["t", 1], [" ="]], "x_label"],
     ],
   };
 }
@@ -315,7 +315,7 @@ function lstmDiagram() {
 function gruDiagram() {
   const TOP = 64, MID = 112, GATE = 196, BOT = 262, XIN = 44, DOWN = 22;
   return {
-    w: 360, h: 318,
+    w: 360, h: 322,
     captions: [[180, 20, "the GRU's only memory · hidden state h"]],
     bus: [[[DOWN, BOT], [280, BOT]], ...[100, 160, 280].map((x) => [[x, BOT], [x, GATE + BH / 2]]), [[215, BOT], [215, GATE + R]]],
     lines: [
@@ -345,7 +345,7 @@ function gruDiagram() {
       [287, 92, "start", [], "zn"],
       [236, GATE - 12, "middle", [], "rhn"],
       [356, TOP - 12, "end", [["h"], ["t", 1]], "h"],
-      [XIN + 6, 309, "start", [["x"], ["t", 1], [" = "]], "x_label"],
+      [XIN + 6, 306, "start", [["x"], ["t", 1], [" ="]], "x_label"],
     ],
   };
 }
@@ -361,7 +361,7 @@ function rnnDiagram() {
       ["x", "x", "signed", [[[XIN, 170], [XIN, Y]]], "x_t: this step's input"],
       ["h", "h", "signed", [[[BX + 30, Y], [360, Y]]], "h_t: the new state, the cell's output"],
     ],
-    boxes: [["h", BX, Y, "tanh", "h", "signed", "h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)", 60, 44]],
+    boxes: [["h", BX, Y, "tanh", "h", "signed", "h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)", 60, 46]],
     ops: [],
     labels: [
       [4, Y - 12, "start", [["h"], ["t−1", 1]], null],
@@ -369,7 +369,7 @@ function rnnDiagram() {
       [BX, Y - 32, "middle", [["a = "]], "a_h"],
       [356, Y - 12, "end", [["h"], ["t", 1]], null],
       [356, Y + 19, "end", [], "h"],
-      [XIN + 6, 180, "start", [["x"], ["t", 1], [" = "]], "x_label"],
+      [XIN + 6, 178, "start", [["x"], ["t", 1], [" ="]], "x_label"],
     ],
   };
 }
@@ -420,8 +420,8 @@ function buildDiagram(holder, M) {
   for (const [id, x, y, sym, q, scale, tip, w = BW, h = BH] of D.boxes) {
     const g = svg(NS, "g", { class: "cv-box", "data-tip": "box:" + id, "data-q": q }, root);
     const rect = svg(NS, "rect", { x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 4 }, g);
-    const symT = svg(NS, "text", { x, y: y - 5, "text-anchor": "middle", class: "cv-sym" }, g, sym);
-    const valT = svg(NS, "text", { x, y: y + 12, "text-anchor": "middle", class: "cv-val" }, g);
+    const symT = svg(NS, "text", { x, y: y - 6, "text-anchor": "middle", class: "cv-sym" }, g, sym);
+    const valT = svg(NS, "text", { x, y: y + 14, "text-anchor": "middle", class: "cv-val" }, g);
     if (BOX[id] && M.kind === "lstm") {
       svg(NS, "circle", { cx: x - w / 2, cy: y - h / 2, r: 8.5, class: "cv-badge" }, g);
       svg(NS, "text", { x: x - w / 2, y: y - h / 2 + 4, "text-anchor": "middle", class: "cv-badge-text" }, g, String(BOX[id]));
@@ -435,10 +435,10 @@ function buildDiagram(holder, M) {
     parts.ops[id] = { g, circle, t, q };
   }
   for (const [x, y, anchor, name, q] of D.labels) {
-    const t = svg(NS, "text", { x, y, "text-anchor": anchor, class: "cv-label" }, root);
+    const t = svg(NS, "text", { x, y, "text-anchor": anchor, class: "cv-label", "data-q": q || "" }, root);
     for (const [s, sub] of name) svg(NS, "tspan", sub ? { class: "cv-sub", "baseline-shift": "sub" } : {}, t, s);
     const val = q ? svg(NS, "tspan", { class: "cv-num" }, t) : null;
-    if (q && name.length) val.setAttribute("dx", name[name.length - 1][0] === " " ? "0" : "4");
+    if (q && name.length) val.setAttribute("dx", "4");
     parts.labels.push({ t, val, q });
   }
   return parts;
@@ -577,6 +577,7 @@ class View {
     this.compact = !!data.compact;
     this.target = data.target || null;
     this.M = model(data);
+    registry().loads += 1;                               // payloads decoded so far (tests: no resend per step)
     const M = this.M, q = this.q;
     this.root.classList.toggle("cv-compact", this.compact);
     this.root.dataset.kind = M.kind;
