@@ -8,11 +8,13 @@ as well: it formats numbers as Python does, words the sentence as export.step_re
 equation it prints checks out on paper with the numbers it prints.
 """
 import ast
+import base64
 import dataclasses
 import json
 import math
 import re
 import shutil
+import struct
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +29,7 @@ from lstm_viz.figures.cellview import cell_view_data, decode, encode, signed_ran
 from lstm_viz.limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS
 from lstm_viz.sequences import DEFAULT_TEXT, parse_sequence
 from lstm_viz.ui import HIDDEN_DEFAULT
-from lstm_viz.ui.cellview import CSS, EXPORT, JS, standalone_html
+from lstm_viz.ui.cellview import CSS, EXPORT, JS, MAGIC, frame, standalone_html
 
 ROOT = Path(__file__).resolve().parents[1]
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
@@ -192,6 +194,21 @@ def test_offline_file_size_at_defaults_and_at_the_limits():
         assert big < 6e6, (kind, big)
 
 
+def test_the_app_sends_the_same_numbers_as_one_binary_frame():
+    _, _, data = _view("gru", T=11, H=3)
+    raw = frame(data, target="cellview", compact=True)
+    assert raw[:4] == MAGIC
+    n = struct.unpack("<I", raw[4:8])[0]
+    head = json.loads(raw[8:8 + n])
+    body = np.frombuffer(raw[8 + n + (-(8 + n) % 4):], dtype="<f4")
+    assert (head["target"], head["compact"], head["T"], head["labels"]) == ("cellview", True, 11, data["labels"])
+    for group in ("fields", "pre"):
+        for q, (offset, count) in ((q, r["f32"]) for q, r in head[group].items()):
+            np.testing.assert_array_equal(body[offset:offset + count], decode(data[group][q]))
+    _, _, big = _view("lstm", T=200, H=16)
+    assert len(frame(big)) < 0.8 * len(json.dumps(big))            # a quarter smaller than base64 JSON
+
+
 def test_assets_are_one_module_with_nothing_to_fetch():
     assert JS.count(EXPORT) == 1 and JS.rstrip().endswith(EXPORT)
     for text in (JS, CSS):
@@ -211,10 +228,11 @@ def _run_js(data, body: str):
     """Evaluate `body` (a JS function of (api, data)) next to the view's code; returns its JSON result."""
     script = (
         "const vm = require('vm');\n"
-        "const ctx = { window: {}, atob: (s) => Buffer.from(s, 'base64').toString('binary') };\n"
+        "const ctx = { window: {}, TextDecoder, atob: (s) => Buffer.from(s, 'base64').toString('binary') };\n"
         "vm.createContext(ctx);\n"
         f"vm.runInContext({json.dumps(JS.replace(EXPORT, ''))} + "
-        "'\\n;globalThis.api = {fixed, expo, pct, num, reading, equations, model};', ctx);\n"
+        "'\\n;globalThis.api = {fixed, expo, pct, num, reading, equations, model, bytes: (s) => "
+        "Uint8Array.from(atob(s), (c) => c.charCodeAt(0))};', ctx);\n"
         "const data = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
         f"process.stdout.write(JSON.stringify(({body})(ctx.api, data)));\n")
     out = subprocess.run([NODE, "-e", script], input=json.dumps(data), capture_output=True, text=True, timeout=120)
@@ -233,6 +251,19 @@ def test_js_formats_numbers_exactly_as_python():
                           " api.pct(v), api.fixed(v, 0)])")
     for v, (f2, f3, e1, pc, f0) in zip(values, got):
         assert (f2, f3, e1, pc, f0) == (f"{v:+.2f}", f"{v:.3f}", f"{v:+.1e}", f"{100 * v:.0f}%", f"{v:.0f}"), v
+
+
+@needs_node
+def test_js_reads_the_binary_frame_as_the_base64_payload():
+    _, _, data = _view("lstm", T=9, H=4, D=1)
+    raw = base64.b64encode(frame(data, target="cellview", compact=False)).decode()
+    got = _run_js({"data": data, "raw": raw},
+                  "(api, d) => { const a = api.model(d.data), b = api.model(api.bytes(d.raw));"
+                  " const same = (x, y) => x.length === y.length && x.every((v, k) => v === y[k]);"
+                  " return [b.target, b.compact, ...['i', 'f', 'g', 'o', 'c', 'tanh_c', 'h'].map((q) => same(a.f[q], b.f[q])),"
+                  " ...['i', 'f', 'g', 'o'].map((q) => same(a.pre[q], b.pre[q])), same(a.c0, b.c0), same(a.h0, b.h0),"
+                  " same(a.x, b.x), a.f.c.length]; }")
+    assert got == ["cellview", False, *[True] * 14, 36]
 
 
 def _float32_trace(tr):

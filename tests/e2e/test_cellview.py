@@ -123,11 +123,16 @@ def test_sidebar_step_and_unit_move_the_view_and_the_view_moves_them(page, serve
 
 def test_end_home_and_every_step_of_a_long_sequence(page, server):
     values = ", ".join(f"{np.sin(k / 7):.2f}" for k in range(300))
-    v = open_view(page, f"{server.url}/cell?" + urlencode({"sequence": values}))
+    v = open_view(page, f"{server.url}/cell?" + urlencode({"sequence": values, "hidden_size": 64}))
     v.locator(".cv-head").click()
     page.keyboard.press("End")
     assert v.get_attribute("data-step") == "299" and set(shown_steps(v)) == {"299"}
     assert "step 299 of 300" in v.inner_text()
+    tr = LSTM.random(1, 64, seed=0).forward(parse_sequence(values).values)
+    v.locator(".cv-tablewrap").evaluate("(w) => { w.scrollLeft = w.scrollWidth; }")    # the last units
+    last = v.locator("td[data-q='h'][data-u='63']")
+    page.wait_for_function("(td) => td.textContent !== ''", arg=last.element_handle())
+    assert abs(float(last.inner_text()) - tr.h[299, 63]) <= 0.005 + 1e-6
     page.keyboard.press("Home")
     page.keyboard.press("ArrowRight")
     assert v.get_attribute("data-step") == "1" and set(shown_steps(v)) == {"1"}

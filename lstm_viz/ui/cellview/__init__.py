@@ -8,9 +8,10 @@ lstm_viz.figures.cellview.cell_view_data (every step and unit of one layer, floa
     cellview.show(data, step=c.step, unit=c.unit)       # the view, in sync with the sidebar
     cellview.download_button(data, c)                   # "Download this animation (.html)"
 
-Two components travel to the browser. The view's data is the payload alone, identical from run to run
-for one model and sequence, so after the first run Streamlit sends only a reference to it (ForwardMsgs of
-10 kB and more are cached in the browser by hash). The server's step and unit (the sidebar's, which live
+Two components travel to the browser. The view's data is the payload alone, as one binary frame (float32,
+a quarter smaller than base64 JSON), identical from run to run for one model and sequence, so after the
+first run Streamlit sends only a reference to it (ForwardMsgs of 10 kB and more are cached in the browser
+by hash). The server's step and unit (the sidebar's, which live
 in the URL) ride in a second, tiny component that hands them to the view, so moving the sidebar's step
 costs a few bytes instead of the whole trace. Every step change in the view itself stays in the browser;
 the view tells Python its step only when it settles (playback paused, a scrub or key press held still),
@@ -18,7 +19,9 @@ through a trigger whose callback writes the sidebar's key, so the sidebar, the U
 """
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from pathlib import Path
 
 import streamlit as st
@@ -80,6 +83,33 @@ def _follow(key: str, event: str, state_key: str, limit: int):
     return callback
 
 
+MAGIC = b"LVC1"
+ARRAYS = ("h0", "c0", "x")               # the payload's single arrays; "fields" and "pre" hold the rest
+
+
+def frame(data: dict, **header) -> bytes:
+    """The payload as one binary message, a quarter smaller than its base64 JSON: MAGIC, the header's length
+    (uint32, little-endian), the header JSON (the payload and `header`, each array replaced by
+    {"f32": [offset, count]}), zero padding to a multiple of 4 bytes, then every array as float32."""
+    chunks: list[bytes] = []
+    offset = 0
+
+    def ref(text: str) -> dict:
+        nonlocal offset
+        raw = base64.b64decode(text)
+        chunks.append(raw)
+        offset += len(raw) // 4
+        return {"f32": [offset - len(raw) // 4, len(raw) // 4]}
+
+    head = {k: v for k, v in data.items() if k not in ("fields", "pre", *ARRAYS)}
+    head.update(header)
+    head["fields"] = {q: ref(text) for q, text in data["fields"].items()}
+    head["pre"] = {q: ref(text) for q, text in data["pre"].items()}
+    head.update({k: ref(data[k]) for k in ARRAYS if k in data})
+    text = json.dumps(head, separators=(",", ":")).encode()
+    return MAGIC + struct.pack("<I", len(text)) + text + b"\0" * (-(8 + len(text)) % 4) + b"".join(chunks)
+
+
 def show(data: dict, *, step: int, unit: int, key: str = "cellview", compact: bool = False,
          step_key: str = "step", unit_key: str = "unit") -> None:
     """The view of `data` showing `step` and `unit`; what the visitor settles on is written back to
@@ -88,7 +118,7 @@ def show(data: dict, *, step: int, unit: int, key: str = "cellview", compact: bo
     compact: the diagram, the controls and the sentence only (the home page's miniature).
     """
     with st.container(gap=None):
-        _view(key=key, data={**data, "target": key, "compact": bool(compact)},
+        _view(key=key, data=frame(data, target=key, compact=bool(compact)),
               on_step_change=_follow(key, "step", step_key, data["T"]),
               on_unit_change=_follow(key, "unit", unit_key, data["H"]))
         _sync(key=f"{key}_sync", data={"target": key, "step": int(step), "unit": int(unit)})

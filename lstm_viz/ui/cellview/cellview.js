@@ -100,27 +100,40 @@ function gradient(stops) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the payload: base64 of little-endian float32, (T, H) row-major
+// the payload (lstm_viz/figures/cellview.py). In the offline file, arrays are base64 of little-endian float32,
+// (T, H) row-major. In the app the same payload arrives as one binary frame, a quarter smaller
+// (lstm_viz/ui/cellview/__init__.py, frame()): "LVC1", the header's length (uint32), the header JSON with
+// each array as {"f32": [offset, count]}, zero padding to 4 bytes, then every float32 number.
 
-function floats(b64) {
-  if (!b64) return null;
-  const bin = atob(b64);
+function unpack(data) {
+  if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) return [data, null];
+  const u8 = data instanceof Uint8Array ? data : new Uint8Array(data);
+  if (String.fromCharCode(u8[0], u8[1], u8[2], u8[3]) !== "LVC1") throw new Error("lstm-viz: not a cell view frame");
+  const n = new DataView(u8.buffer, u8.byteOffset, 8).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + n)));
+  const body = u8.slice(8 + n + ((4 - ((8 + n) % 4)) % 4));      // a copy, aligned for Float32Array
+  return [header, new Float32Array(body.buffer, 0, body.byteLength >> 2)];
+}
+
+function floats(ref, body) {
+  if (!ref) return null;
+  if (typeof ref !== "string") return body.subarray(ref.f32[0], ref.f32[0] + ref.f32[1]);
+  const bin = atob(ref);
   const bytes = new Uint8Array(bin.length);
   for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-  const dv = new DataView(bytes.buffer);
-  const out = new Float64Array(bytes.length / 4);
-  for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(4 * k, true);
-  return out;
+  return new Float32Array(bytes.buffer);              // little-endian, as every browser's platform is
 }
 
 function model(data) {
-  const M = { kind: data.kind, T: data.T, H: data.H, S: data.signed_range, labels: data.labels, rows: data.rows,
-    layer: data.layer, layers: data.layers, title: data.title || "", f: {}, pre: {} };
-  for (const [q, b] of Object.entries(data.fields)) M.f[q] = floats(b);
-  for (const [q, b] of Object.entries(data.pre)) M.pre[q] = floats(b);
-  M.h0 = floats(data.h0);
-  M.c0 = floats(data.c0);
-  M.x = floats(data.x);
+  const [d, body] = unpack(data);
+  const M = { kind: d.kind, T: d.T, H: d.H, S: d.signed_range, labels: d.labels, rows: d.rows, layer: d.layer,
+    layers: d.layers, title: d.title || "", target: d.target || null, compact: !!d.compact, f: {}, pre: {} };
+  for (const [q, b] of Object.entries(d.fields)) M.f[q] = floats(b, body);
+  for (const [q, b] of Object.entries(d.pre)) M.pre[q] = floats(b, body);
+  M.h0 = floats(d.h0, body);
+  M.c0 = floats(d.c0, body);
+  M.x = floats(d.x, body);
+  M.start = d.start || null;
   return M;
 }
 
@@ -561,7 +574,14 @@ class View {
     for (const s of SPEEDS) el("option", { value: String(s) }, speed, `${s} / s`);
     speed.value = String(this.speed);
     speed.onchange = () => { this.speed = parseInt(speed.value, 10); if (this.playing) { this.stop(false); this.play(); } };
-    q(".cv-large-box").onchange = (e) => this.root.classList.toggle("cv-large", e.target.checked);
+    q(".cv-large-box").onchange = (e) => {
+      this.root.classList.toggle("cv-large", e.target.checked);
+      this.colX = null;
+      this.fillColumns();
+    };
+    q(".cv-tablewrap").addEventListener("scroll", () => this.fillColumns(), { passive: true });
+    this.resize = window.ResizeObserver ? new ResizeObserver(() => { this.colX = null; this.fillColumns(); }) : null;
+    if (this.resize) this.resize.observe(q(".cv-tablewrap"));
     this.root.addEventListener("keydown", (e) => this.key(e, false));
     this.q(".cv-table").addEventListener("click", (e) => {
       const cell = e.target.closest("[data-u]");
@@ -574,11 +594,11 @@ class View {
 
   setData(data, api) {
     this.api = api;
-    this.compact = !!data.compact;
-    this.target = data.target || null;
     this.M = model(data);
     registry().loads += 1;                               // payloads decoded so far (tests: no resend per step)
     const M = this.M, q = this.q;
+    this.compact = M.compact;
+    this.target = M.target;
     this.root.classList.toggle("cv-compact", this.compact);
     this.root.dataset.kind = M.kind;
     q(".cv-kind").textContent = `${M.kind.toUpperCase()} cell`;
@@ -594,7 +614,7 @@ class View {
     this.buildTable();
     const reg = registry();
     if (this.target) reg.views[this.target] = this;
-    const last = (this.target && reg.last[this.target]) || data.start || {};
+    const last = (this.target && reg.last[this.target]) || M.start || {};
     this.serverStep = Number.isInteger(last.step) ? last.step : null;
     this.serverUnit = Number.isInteger(last.unit) ? last.unit : null;
     this.stop(false);
@@ -611,6 +631,9 @@ class View {
     this.heads = [];
     for (let u = 0; u < M.H; u++) this.heads.push(el("th", { scope: "col", "data-u": String(u), "data-tip": "head" }, hr, String(u)));
     this.cells = {};
+    this.filled = new Int32Array(M.H).fill(-1);    // the step each column shows
+    this.colX = null;
+    this.shownUnit = null;
     for (const q of M.rows) {
       const tr = el("tr", {}, body);
       const th = el("th", { scope: "row", class: "cv-rowname", title: WORDS[q] }, tr);
@@ -753,26 +776,49 @@ class View {
       `<span class="cv-eq-sym">${l.sym}</span> <span class="cv-eq-num">${l.ok ? "=" : "≈"} ${l.num}</span></div>`).join("");
   }
 
+  /** The table at this step. Only the columns in sight (and two either side) are filled now, the others when
+   * they scroll into view: at 128 units that is most of a step's work saved. */
   renderTable() {
-    const M = this.M, t = this.step, u = this.unit, S = M.S;
+    const M = this.M, u = this.unit;
+    if (this.shownUnit !== u) {
+      this.root.querySelectorAll(".cv-sel").forEach((n) => n.classList.remove("cv-sel"));
+      this.heads[u].classList.add("cv-sel");
+      for (const q of M.rows) this.cells[q][u].classList.add("cv-sel");
+      this.shownUnit = u;
+      const wrap = this.q(".cv-tablewrap"), x = this.columnX()[u], w = this.heads[u].offsetWidth;
+      if (x < wrap.scrollLeft + 40 || x + w > wrap.scrollLeft + wrap.clientWidth) wrap.scrollLeft = Math.max(0, x - wrap.clientWidth / 2);
+    }
+    this.fillColumns();
+  }
+
+  /** Where each unit's column starts, in the table's own coordinates (measured once per layout). */
+  columnX() {
+    if (!this.colX) {
+      const left = this.q(".cv-table").getBoundingClientRect().left;
+      this.colX = this.heads.map((th) => th.getBoundingClientRect().left - left);
+    }
+    return this.colX;
+  }
+
+  fillColumns() {
+    if (this.compact || !this.M || !this.filled) return;
+    const M = this.M, t = this.step, S = M.S, H = M.H, X = this.columnX(), wrap = this.q(".cv-tablewrap");
+    const left = wrap.scrollLeft, right = left + (wrap.clientWidth || 1e6);
+    let k0 = 0, k1 = H - 1;
+    while (k0 < H - 1 && X[k0 + 1] < left) k0++;
+    while (k1 > k0 && X[k1] > right) k1--;
+    k0 = Math.max(0, k0 - 2); k1 = Math.min(H - 1, k1 + 2);
     for (const q of M.rows) {
-      const arr = M.f[q], cells = this.cells[q], base = t * M.H, scale = GATES.has(q) ? "gate" : "signed";
-      for (let k = 0; k < M.H; k++) {
+      const arr = M.f[q], cells = this.cells[q], base = t * H, scale = GATES.has(q) ? "gate" : "signed";
+      for (let k = k0; k <= k1; k++) {
+        if (this.filled[k] === t) continue;
         const val = arr[base + k], c = colour(val, scale, S), td = cells[k];
         td.textContent = two(val, scale === "signed");
         td.style.background = c.fill;
         td.style.color = c.ink;
       }
     }
-    if (this.shownUnit !== u) {
-      this.root.querySelectorAll(".cv-sel").forEach((n) => n.classList.remove("cv-sel"));
-      this.heads[u].classList.add("cv-sel");
-      for (const q of M.rows) this.cells[q][u].classList.add("cv-sel");
-      this.shownUnit = u;
-      const wrap = this.q(".cv-tablewrap"), th = this.heads[u];
-      const left = th.offsetLeft, right = left + th.offsetWidth;
-      if (left < wrap.scrollLeft + 40 || right > wrap.scrollLeft + wrap.clientWidth) wrap.scrollLeft = Math.max(0, left - wrap.clientWidth / 2);
-    }
+    for (let k = k0; k <= k1; k++) this.filled[k] = t;
   }
 
   time(ev) {
@@ -839,6 +885,7 @@ class View {
 
   destroy() {
     this.stop(false);
+    if (this.resize) this.resize.disconnect();
     clearTimeout(this.reportTimer);
     document.removeEventListener("keydown", this.onGlobalKey);
     const reg = registry();
