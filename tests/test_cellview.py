@@ -29,7 +29,7 @@ from lstm_viz.figures.cellview import cell_view_data, decode, encode, signed_ran
 from lstm_viz.limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS
 from lstm_viz.sequences import DEFAULT_TEXT, parse_sequence
 from lstm_viz.ui import HIDDEN_DEFAULT
-from lstm_viz.ui.cellview import CSS, EXPORT, JS, MAGIC, frame, standalone_html
+from lstm_viz.ui.cellview import CSS, EXPORT, JS, MAGIC, frame, standalone_html, unframe
 
 ROOT = Path(__file__).resolve().parents[1]
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
@@ -205,6 +205,7 @@ def test_the_app_sends_the_same_numbers_as_one_binary_frame():
     for group in ("fields", "pre"):
         for q, (offset, count) in ((q, r["f32"]) for q, r in head[group].items()):
             np.testing.assert_array_equal(body[offset:offset + count], decode(data[group][q]))
+    assert unframe(raw) == {**data, "target": "cellview", "compact": True}     # and back, exactly
     _, _, big = _view("lstm", T=200, H=16)
     assert len(frame(big)) < 0.8 * len(json.dumps(big))            # a quarter smaller than base64 JSON
 

@@ -110,6 +110,24 @@ def frame(data: dict, **header) -> bytes:
     return MAGIC + struct.pack("<I", len(text)) + text + b"\0" * (-(8 + len(text)) % 4) + b"".join(chunks)
 
 
+def unframe(raw: bytes) -> dict:
+    """What `frame` packed: the payload (arrays as base64 again, as cell_view_data writes them) and the header."""
+    if raw[:4] != MAGIC:
+        raise ValueError("Not a cell view frame.")
+    n = struct.unpack("<I", raw[4:8])[0]
+    head = json.loads(raw[8:8 + n])
+    body = raw[8 + n + (-(8 + n) % 4):]
+
+    def text(ref: dict) -> str:
+        offset, count = ref["f32"]
+        return base64.b64encode(body[4 * offset:4 * (offset + count)]).decode("ascii")
+
+    head["fields"] = {q: text(r) for q, r in head["fields"].items()}
+    head["pre"] = {q: text(r) for q, r in head["pre"].items()}
+    head.update({k: text(head[k]) for k in ARRAYS if k in head})
+    return head
+
+
 def show(data: dict, *, step: int, unit: int, key: str = "cellview", compact: bool = False,
          step_key: str = "step", unit_key: str = "unit") -> None:
     """The view of `data` showing `step` and `unit`; what the visitor settles on is written back to
