@@ -1,5 +1,8 @@
 """AppTest of app.py (home), the cell page and the gates page: defaults, every ready sequence and preset,
-every shared control by key, bad input, links. Figures are compared through the JSON sent to the browser."""
+every shared control by key, bad input, links. Figures are compared through the JSON sent to the browser, the
+cell view through its payload (and the step and unit the sidebar hands it)."""
+
+import json
 
 import numpy as np
 import pytest
@@ -12,7 +15,9 @@ from apptest_helpers import APP
 from apptest_helpers import figures as _figures
 from apptest_helpers import ok as _ok
 from apptest_helpers import text as _text
+from lstm_viz.figures.cellview import decode
 from lstm_viz.sequences import READY
+from lstm_viz.ui.cellview import unframe
 
 
 def _app(page: str | None = None, query: dict | None = None) -> AppTest:
@@ -30,6 +35,21 @@ def _controls(at: AppTest):
     return at.session_state["_controls"]
 
 
+def _views(at: AppTest) -> list[dict]:
+    """The run's cell views: each one's payload (ui.cellview.unframe), with "shown" = the (step, unit) the
+    sidebar hands it. The browser draws every step from the payload; no figure is sent."""
+    elements = at.get("bidi_component")
+    views = [unframe(e.proto.bytes) for e in elements if e.proto.component_name == "lstm_viz_cellview"]
+    syncs = [json.loads(e.proto.json) for e in elements if e.proto.component_name == "lstm_viz_cellview_sync"]
+    for view, sync in zip(views, syncs, strict=True):
+        view["shown"] = (sync["step"], sync["unit"])
+    return views
+
+
+def _field(view: dict, q: str) -> np.ndarray:
+    return decode(view["fields"][q], (view["T"], view["H"]))
+
+
 @pytest.fixture(scope="module")
 def cell():
     return _app("cell")
@@ -39,22 +59,21 @@ def test_home_explains_and_draws_a_live_cell():
     at = _app()
     text = _text(at)
     assert "short-term memory" in text and "long-term memory" in text and "forget" in text
-    (fig,) = _figures(at)
-    assert len(fig["frames"]) == _controls(at).steps          # the miniature plays the default sequence
+    (view,) = _views(at)
+    assert view["T"] == _controls(at).steps and view["compact"]  # the miniature plays the default sequence
     assert not at.error and not at.warning
     assert at.code and "?" not in at.code[0].value              # defaults: the share link has no parameters
 
 
 def test_cell_page_defaults(cell):
     c = _controls(cell)
-    fig, = _figures(cell)
-    assert len(fig["frames"]) == c.steps and fig["layout"]["sliders"][0]["active"] == c.step
-    text = _text(cell)
+    (view,) = _views(cell)
+    assert (view["kind"], view["T"], view["H"], view["shown"]) == ("lstm", c.steps, c.hidden_size, (c.step, c.unit))
     tr = LSTM.random(1, c.hidden_size, seed=0, forget_bias=1.0).forward(c.values)
-    assert f"the forget gate kept {100 * tr.f[0, 0]:.0f}% of unit 0's memory" in text
-    assert len(cell.get("latex")) >= 6
-    (table,) = cell.dataframe
-    np.testing.assert_allclose(table.value["f"].to_numpy(), tr.f[0])
+    for q in ("i", "f", "g", "o", "c", "h"):                       # every step of every unit, in float32
+        np.testing.assert_array_equal(_field(view, q), getattr(tr, q).astype(np.float32))
+    assert not _figures(cell) and [b.proto.label for b in cell.get("download_button")] == [
+        "Download this animation (.html)"]
 
 
 def test_gates_page_defaults():
@@ -72,7 +91,7 @@ def test_every_ready_sequence(cell, key):
     _ok(cell)
     c = _controls(cell)
     assert c.text == READY[key][2] and c.text_mode == READY[key][3] and not cell.error
-    assert len(_figures(cell)[0]["frames"]) == c.steps
+    assert _views(cell)[0]["T"] == c.steps
 
 
 SHIPPED = [k for k, p in PRESETS.items() if p.path.exists()]   # scripts/make_presets.py writes the files
@@ -104,10 +123,8 @@ def test_cell_page_with_a_preset_of_each_kind(cell, kind):
     key = next(k for k in SHIPPED if PRESETS[k].kind == kind)
     cell.selectbox(key="weights").set_value(key).run()
     _ok(cell)
-    if kind == "lstm":
-        assert len(_figures(cell)) == 1
-    else:
-        assert "draws an LSTM cell" in cell.info[0].value and cell.dataframe and not _figures(cell)
+    (view,) = _views(cell)                                    # every kind gets its own diagram
+    assert view["kind"] == kind and view["rows"][-1] == "h" and not cell.info
     cell.selectbox(key="weights").set_value("random").run()
 
 
@@ -119,20 +136,22 @@ CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle",
 @pytest.mark.parametrize("key, kind, value", CHANGES)
 def test_each_shared_control_changes_what_is_drawn(cell, key, kind, value):
     at = _app("cell")
-    before = _figures(at)[0]
+    before = _views(at)[0]
     getattr(at, kind)(key=key).set_value(value).run()
     _ok(at)
     assert getattr(_controls(at), key if key != "sequence" else "text") == value
-    assert _figures(at)[0] != before          # (at step 0 the bias alone acts, so compare every frame)
+    assert _views(at)[0] != before          # (at step 0 the bias alone acts, so compare every step)
 
 
-def test_step_buttons_move_the_shared_step(cell):
+def test_the_sidebar_step_reaches_the_view_without_resending_the_trace(cell):
     at = _app("cell")
-    at.button(key="_step_next").click().run()
-    at.button(key="_step_next").click().run()
-    assert _controls(at).step == 2 and at.slider(key="step").value == 2
-    at.button(key="_step_prev").click().run()
-    assert _controls(at).step == 1
+    (view,) = _views(at)
+    frame = next(e.proto.bytes for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_cellview")
+    at.slider(key="step").set_value(7).run()
+    at.number_input(key="unit").set_value(3).run()
+    assert _views(at)[0]["shown"] == (7, 3)
+    again = next(e.proto.bytes for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_cellview")
+    assert again == frame          # the same message: the browser has it cached, only a reference is sent
 
 
 def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
@@ -141,7 +160,7 @@ def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
     at.text_area(key="sequence").set_value("1, 2, banana").run()
     _ok(at)
     assert len(at.error) == 1 and "'banana'" in at.error[0].value
-    assert _controls(at).text == "0.5, -1, 2" and len(_figures(at)) == 1
+    assert _controls(at).text == "0.5, -1, 2" and len(_views(at)) == 1
 
 
 def test_a_link_restores_the_view_on_any_page():
@@ -154,7 +173,8 @@ def test_a_link_restores_the_view_on_any_page():
             "1, 2, 3, 4, 5, 6, 7", 16, 3, 2.5, 0.7, 5, 9)
         assert not at.warning and not at.error
         assert c.query() == query                               # the share link says the same
-    assert "At step 5 (input 6)" in _text(at if page == "cell" else _app("cell", query))
+    (view,) = _views(_app("cell", query))
+    assert view["shown"] == (5, 9) and view["labels"][5] == "6"          # "At step 5 (input 6)" in the browser
 
 
 def test_a_link_to_a_preset_and_text_mode_round_trips():
@@ -176,7 +196,7 @@ def test_a_link_with_garbage_opens_with_defaults_and_one_warning():
         8, 0, 1.0, 1.0, 0, 0, "random")
     assert len(at.warning) == 1 and "hidden_size='abc'" in at.warning[0].value and "step='99'" in at.warning[0].value
     assert len(at.error) == 1                                   # the sequence, in one sentence
-    assert len(_figures(at)) == 1
+    assert len(_views(at)) == 1
     at.switch_page("pages/cell.py").run()                       # Streamlit dropped them from the URL
     _ok(at)
     assert not at.warning and _controls(at).hidden_size == 8
@@ -249,13 +269,17 @@ def test_other_cells_and_stacks_on_both_pages(kind):
     c = _controls(at)
     assert c.model_source == "custom" and c.layers == (2 if kind == "stack" else 1)
     if kind == "stack":
-        assert len(_figures(at)) == 1
+        assert (_views(at)[0]["layer"], _views(at)[0]["layers"]) == (0, 2)
         at.number_input(key="layer").set_value(1).run()
         _ok(at)
         tr = model.forward(c.values).layers[1]
-        assert f"kept {100 * tr.f[0, 0]:.0f}%" in _text(at)
+        (view,) = _views(at)
+        assert (view["layer"], view["layers"]) == (1, 2)                 # "layer 1 of 2" in the browser
+        np.testing.assert_array_equal(_field(view, "f"), tr.f.astype(np.float32))
     else:
-        assert "draws an LSTM cell" in at.info[0].value and not _figures(at) and at.dataframe
+        (view,) = _views(at)
+        assert view["kind"] == kind and not at.info
+        np.testing.assert_array_equal(_field(view, "h"), model.forward(c.values).h.astype(np.float32))
     at.switch_page("pages/gates.py").run()
     _ok(at)
     assert len(_figures(at)) >= 2
