@@ -124,6 +124,13 @@ function floats(ref, body) {
   return new Float32Array(bytes.buffer);              // little-endian, as every browser's platform is
 }
 
+function sameBytes(a, b) {
+  if (a === b) return true;
+  if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 function model(data) {
   const [d, body] = unpack(data);
   const M = { kind: d.kind, T: d.T, H: d.H, S: d.signed_range, labels: d.labels, rows: d.rows, layer: d.layer,
@@ -411,6 +418,18 @@ function svg(ns, tag, attrs = {}, parent = null, text = null) {
 
 const pts = (line) => line.map((p) => p.join(",")).join(" ");
 
+/** Our own notation into el: x_t and W_{ih} become subscripts. Only for the app's fixed words, never for input. */
+function notation(el, text) {
+  const re = /_(\{[^}]*\}|[a-z0-9])/g;
+  let at = 0;
+  for (const m of text.matchAll(re)) {
+    el.append(text.slice(at, m.index));
+    el.append(Object.assign(document.createElement("sub"), { textContent: m[1].replace(/[{}]/g, "") }));
+    at = m.index + m[0].length;
+  }
+  el.append(text.slice(at));
+}
+
 function buildDiagram(holder, M) {
   holder.innerHTML = '<svg class="cv-svg" role="img"></svg>';   // parsed as SVG: no namespace literal needed
   const root = holder.firstChild, NS = root.namespaceURI;
@@ -425,6 +444,7 @@ function buildDiagram(holder, M) {
     const g = svg(NS, "g", { class: "cv-line", "data-tip": "line:" + id }, root);
     const strokes = [];
     for (const line of polys) {
+      svg(NS, "polyline", { points: pts(line), class: "cv-hit" }, g);      // a finger-wide, invisible target
       svg(NS, "polyline", { points: pts(line), class: "cv-casing" }, g);
       strokes.push(svg(NS, "polyline", { points: pts(line), class: "cv-stroke" }, g));
     }
@@ -449,6 +469,7 @@ function buildDiagram(holder, M) {
   }
   for (const [x, y, anchor, name, q] of D.labels) {
     const t = svg(NS, "text", { x, y, "text-anchor": anchor, class: "cv-label", "data-q": q || "" }, root);
+    if (q) t.setAttribute("data-tip", "label:" + q);
     for (const [s, sub] of name) svg(NS, "tspan", sub ? { class: "cv-sub", "baseline-shift": "sub" } : {}, t, s);
     const val = q ? svg(NS, "tspan", { class: "cv-num" }, t) : null;
     if (q && name.length) val.setAttribute("dx", "4");
@@ -512,7 +533,7 @@ const HTML = `
   <div class="cv-figure">
     <div class="cv-diagram"></div>
     <div class="cv-legend">
-      <div class="cv-key"><span class="cv-key-title">gate, sequential (Viridis)</span>
+      <div class="cv-key cv-key-gates"><span class="cv-key-title">gate, sequential (Viridis)</span>
         <span class="cv-key-bar cv-key-gate"></span><span class="cv-key-ends"><span>0</span><span>1</span></span></div>
       <div class="cv-key"><span class="cv-key-title">signed value, diverging (RdBu), 0 = white</span>
         <span class="cv-key-bar cv-key-signed"></span><span class="cv-key-ends"><span class="cv-lo"></span><span>0</span><span class="cv-hi"></span></span></div>
@@ -594,6 +615,8 @@ class View {
 
   setData(data, api) {
     this.api = api;
+    if (this.M && sameBytes(data, this.data)) return;    // the same trace again (a theme change, a resent message)
+    this.data = data;
     this.M = model(data);
     registry().loads += 1;                               // payloads decoded so far (tests: no resend per step)
     const M = this.M, q = this.q;
@@ -843,7 +866,9 @@ class View {
     const text = this.tipText(target);
     const tip = this.q(".cv-tip");
     if (!text) { this.hideTip(); return; }
-    tip.textContent = text;
+    tip.textContent = "";
+    notation(tip, text[0]);
+    if (text[1]) tip.append(": " + text[1]);
     tip.hidden = false;
     const box = this.root.getBoundingClientRect();
     const r = target.getBoundingClientRect();
@@ -856,31 +881,33 @@ class View {
 
   hideTip() { this.tipFor = null; this.q(".cv-tip").hidden = true; }
 
+  /** [what it is (notation: W_f, h_{t−1}), its value (plain text, may be the visitor's input)] or null. */
   tipText(target) {
     const [kind, id] = (target.dataset.tip || "").split(":");
-    const v = this.v, M = this.M;
-    if (kind === "bus") return "[h_{t−1}, x_t]: the last short-term memory and this input, read by every gate (a vector, so drawn grey)";
-    if (kind === "line") {
-      const L = this.parts.lines[id];
-      if (id === "x") return `${L.tip}: ${M.labels[this.step]}`;
-      return `${L.tip}: ${fixed(v[L.q], 4, SIGNED_VALUES.has(L.q))}`;
+    const v = this.v, M = this.M, f4 = (x, signed) => fixed(x, 4, signed);
+    if (kind === "bus") return ["[h_{t−1}, x_t]: the last short-term memory and this input, read by every gate (a vector, so drawn grey)", ""];
+    if (kind === "line" || kind === "label") {
+      if (id === "x" || id === "x_label") return [this.parts.lines.x.tip, M.labels[this.step]];
+      if (id === "a_h") return ["a = W_{ih} x_t + b_{ih} + W_{hh} h_{t−1} + b_{hh}, what the tanh reads", f4(v.a_h, true)];
+      const L = kind === "line" ? this.parts.lines[id] : Object.values(this.parts.lines).find((l) => l.q === id);
+      return L ? [L.tip, f4(v[L.q], SIGNED_VALUES.has(L.q))] : null;
     }
     if (kind === "box") {
       const B = this.parts.boxes[id];
-      const pre = M.pre[id] ? `, pre-activation ${fixed(v["a_" + id], 4, true)}` : "";
+      const pre = M.pre[id] ? ` (it read the pre-activation ${f4(v["a_" + id], true)})` : "";
       const n = BOX[id] && M.kind === "lstm" ? `box ${BOX[id]}, ` : "";
-      return `${n}${B.tip}: ${fixed(v[B.q], 4, B.scale !== "gate")}${pre}`;
+      return [n + B.tip, f4(v[B.q], B.scale !== "gate") + pre];
     }
     if (kind === "op") {
       const O = this.parts.ops[id];
-      return `${{ "×": "pointwise product", "+": "pointwise sum", "1−": "one minus" }[O.t.textContent]}: ${fixed(v[O.q], 4, true)}`;
+      return [{ "×": "pointwise product", "+": "pointwise sum", "1−": "one minus" }[O.t.textContent], f4(v[O.q], true)];
     }
     if (kind === "cell") {
       const q = target.dataset.q, u = parseInt(target.dataset.u, 10);
-      return `unit ${u}, ${q} (${WORDS[q]}) at step ${this.step}: ${fixed(M.f[q][this.step * M.H + u], 4, !GATES.has(q))}`;
+      return [`unit ${u}, ${q} (${WORDS[q]}) at step ${this.step}`, f4(M.f[q][this.step * M.H + u], !GATES.has(q))];
     }
-    if (kind === "head") return `unit ${target.dataset.u}: click to follow it in the diagram`;
-    return "";
+    if (kind === "head") return [`unit ${target.dataset.u}: click to follow it in the diagram`, ""];
+    return null;
   }
 
   destroy() {
