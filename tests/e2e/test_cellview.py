@@ -201,7 +201,14 @@ LABEL_CHECK = """(root) => {
     if (!n.textContent.trim() || n.parentElement.closest('svg, .cv-tip, select')) continue;
     const range = document.createRange();
     range.selectNodeContents(n);
-    for (const r of range.getClientRects()) if (r.width && r.height) items.push({ what: n.textContent.trim(), r, table: wrap.contains(n) });
+    const sticky = !!n.parentElement.closest('.cv-rowname');
+    for (const r of range.getClientRects()) if (r.width && r.height) items.push({ what: n.textContent.trim(), r, table: wrap.contains(n), sticky });
+  }
+  // the table scrolls sideways under its sticky first column: what is scrolled away or under it is hidden, not cut
+  const visible = wrap.getBoundingClientRect(), sticky = root.querySelector('.cv-table .cv-rowname').getBoundingClientRect().right;
+  for (let k = items.length - 1; k >= 0; k--) {
+    const it = items[k];
+    if (it.table && !it.sticky && (it.r.left < sticky - 0.5 || it.r.right > visible.right + 0.5 || it.r.left > visible.right)) items.splice(k, 1);
   }
   for (const it of items) if (!it.table && (it.r.left < -0.5 || it.r.right > vw + 0.5)) problems.push('cut by the screen: ' + it.what);
   const wr = wrap.getBoundingClientRect();
