@@ -105,6 +105,13 @@ def test_signed_range_is_the_figures_rule():
     assert _view("lstm", H=4, scale=6.0)[2]["signed_range"] > 1.0
 
 
+def test_digest_tells_payloads_apart():
+    a, b, c = (_view("lstm", H=3, seed=s)[2] for s in (0, 0, 1))
+    assert a["digest"] == b["digest"] != c["digest"]
+    labelled = _view("lstm", H=3, seed=0, labels=list("abcdefghijklmnopqrstuvwx"))[2]
+    assert labelled["digest"] != a["digest"]
+
+
 def test_text_mode_and_labels():
     seq = parse_sequence("hello", text_mode=True)
     m = LSTM.random(seq.input_size, 3, seed=0)
@@ -131,7 +138,7 @@ def test_payload_module_stays_in_its_layer():
     tree = ast.parse((ROOT / "lstm_viz/figures/cellview.py").read_text())
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert imported <= {"__future__", "base64", "math", "numpy"}, imported
+    assert imported <= {"__future__", "base64", "hashlib", "json", "math", "numpy"}, imported
 
 
 # ---------------------------------------------------------------------------------------------

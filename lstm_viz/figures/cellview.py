@@ -18,6 +18,7 @@ units, an LSTM's 7 fields and 4 pre-activations) about 3.8 MB of text; at defaul
     signed_range   S: the diverging scale runs from -S to S (1, or the largest |c| rounded up to 0.1)
     layer, layers  which layer of a stack this is (0 = bottom) and how many there are
     title          one line naming the model
+    digest         16 hex digits of a hash of every number and label: tells payloads apart cheaply (caches)
 
 The browser formats and colours these numbers; it computes nothing else (the reading sentence
 multiplies two of them, f * c_{t-1} and i * g, as the sentence says it does).
@@ -25,6 +26,8 @@ multiplies two of them, f * c_{t-1} and i * g, as the sentence says it does).
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import math
 
 import numpy as np
@@ -98,4 +101,5 @@ def cell_view_data(trace, preactivations: dict, labels=None, *, title: str = "",
         data["c0"] = encode(trace.c0)                                       # (H,)
     if D == 1 and not text_mode:
         data["x"] = encode(x[:, 0])                                         # (T,)
+    data["digest"] = hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
     return data
