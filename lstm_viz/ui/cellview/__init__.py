@@ -11,9 +11,8 @@ lstm_viz.figures.cellview.cell_view_data (every step and unit of one layer, floa
 Two components travel to the browser. The view's data is the payload alone, as one binary frame (float32,
 a quarter smaller than base64 JSON), identical from run to run for one model and sequence, so after the
 first run Streamlit sends only a reference to it (ForwardMsgs of 10 kB and more are cached in the browser
-by hash). The server's step and unit (the sidebar's, which live
-in the URL) ride in a second, tiny component that hands them to the view, so moving the sidebar's step
-costs a few bytes instead of the whole trace. Every step change in the view itself stays in the browser;
+by hash). The server's step and unit (the sidebar's, which live in the URL) ride in a second, tiny
+component that hands them to the view, so moving the sidebar's step costs a few bytes, not the trace. Every step change in the view itself stays in the browser;
 the view tells Python its step only when it settles (playback paused, a scrub or key press held still),
 through a trigger whose callback writes the sidebar's key, so the sidebar, the URL and other pages follow.
 """
