@@ -92,7 +92,9 @@ def test_arrow_keys_move_every_number_on_the_page_together(page, server):
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     assert v.get_attribute("data-step") == "3" and runs(page) == before    # no round trip per step
+    assert "the sidebar's step, 0, follows when you stop" in v.inner_text()  # the two numbers, said plainly
     wait_for_run(page, before)                                     # once it settles, the view tells the server
+    assert "the sidebar's step" not in v.inner_text()
     assert set(shown_steps(v)) == {"3"} and len(shown_steps(v)) >= 4, v.inner_text()[:400]
     assert sidebar_step(page) == "3" and query(page).get("step") == "3", page.url
     assert page.evaluate("window.__lstmVizCellView.loads") == loads    # the trace was not sent again

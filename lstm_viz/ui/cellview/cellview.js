@@ -513,7 +513,7 @@ const HTML = `
 <div class="cv-head">
   <div class="cv-title"><span class="cv-kind"></span> <span class="cv-where"></span></div>
   <div class="cv-now"><span class="cv-stepword">step <b class="cv-step">0</b> of <span class="cv-T"></span></span>
-    <span class="cv-input"></span></div>
+    <span class="cv-input"></span> <span class="cv-sync" hidden></span></div>
 </div>
 <div class="cv-controls">
   <div class="cv-buttons">
@@ -713,6 +713,14 @@ class View {
     if (this.step === this.serverStep) return;
     this.serverStep = this.step;
     this.api.setTriggerValue("step", this.step);
+    this.showSync();
+  }
+
+  /** While the view is ahead of the sidebar (playing, or a moment after a key), say what the sidebar still shows. */
+  showSync() {
+    const note = this.q(".cv-sync"), behind = !!this.target && this.serverStep !== null && this.serverStep !== this.step;
+    note.hidden = !behind;
+    if (behind) note.textContent = `(the sidebar's step, ${this.serverStep}, follows when you stop)`;
   }
 
   toggle() { if (this.playing) this.stop(true); else this.play(); }
@@ -786,6 +794,7 @@ class View {
     this.inputT.textContent = String(t);
     this.inputV.textContent = shorten(M.labels[t], 60);
     q(".cv-scrub").value = String(t);
+    this.showSync();
     q(".cv-reading").textContent = reading(M, t, u);
     paintDiagram(this.parts, M, v, t);
     if (!this.compact) { this.renderEquations(); this.renderTable(); }
