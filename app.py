@@ -14,7 +14,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from lstm_viz import ui  # noqa: E402
-from lstm_viz.figures import cell_diagram  # noqa: E402
+from lstm_viz.ui import cellview  # noqa: E402
 
 HERE = Path(__file__).parent
 PAGES = [  # file, title, icon; pages that are not in this checkout are left out, so the app runs either way
@@ -47,15 +47,9 @@ def home() -> None:
         "Everything below is computed live from real weights on the sequence in the sidebar.")
     st.button("Take the tour: eight stops, about five minutes", key="tour_start", type="primary",
               on_click=ui.tour.start, icon="🧭")
-    if c.kind == "lstm":
-        tr = ui.layer_trace(c)
-        st.plotly_chart(cell_diagram(tr, c.unit, c.step, c.labels if c.text_mode else None, strips=False,
-                                     height=470), key="home_cell", config={"displayModeBar": False})
-        st.caption(f"{ui.model_label(c)}; unit {c.unit} of {c.model_hidden}. Press ▶ Play to run the sequence "
-                   "through the cell.")
-    else:
-        st.info(f"The diagram draws an LSTM; the chosen weights are a {c.kind.upper()}. Its gates are on the "
-                "Gates over time page.")
+    cellview.show(cellview.payload(c), step=c.step, unit=c.unit, key="cellview_home", compact=True)
+    st.caption(f"{ui.model_label(c)}; unit {c.unit} of {c.model_hidden}. Press ▶ to run the sequence through the "
+               "cell; the next page adds the equations with every number and a table of all units.")
     st.subheader("Where to go next")
     for file, blurb in NEXT.items():
         if file in nav_pages:

@@ -112,10 +112,7 @@ async def act_page(page, rng):
 
 async def act_page_specific(page, rng):
     here = await _where(page)
-    if here == "cell":
-        button = page.locator(".st-key-step_next button")
-        if await button.is_enabled():
-            return await _rerun(page, button.click)
+    if here == "cell":                       # the view steps in the browser; the sidebar's step reruns
         return await act_slider(page, rng, "step")
     if here == "gradients":
         return await act_slider(page, rng, "grad_length")

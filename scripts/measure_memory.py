@@ -49,12 +49,12 @@ def measure() -> dict:
         page = ctx.new_page()
         page.set_default_timeout(180_000)
         goto(page, server.url + "/", timeout=180_000)
-        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        page.wait_for_selector(".js-plotly-plot, .cv[data-step]", timeout=60_000)   # a chart or the cell view
         time.sleep(2)
         out["one_visit_mb"] = mb(server.rss())
         for name in ("cell", "gates", "gradients"):
             goto(page, f"{server.url}/{name}?{urlencode(LONG)}", timeout=180_000)
-            page.wait_for_selector(".js-plotly-plot", timeout=180_000)
+            page.wait_for_selector(".js-plotly-plot, .cv[data-step]", timeout=180_000)
         time.sleep(2)
         out["long_sequence_mb"] = mb(server.rss())
         out["peak_mb"] = mb(server.peak_rss())

@@ -64,3 +64,21 @@ def array(v) -> np.ndarray:
         a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
         return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
     return np.array([np.nan if e is None else e for e in v], dtype=float)
+
+
+def views(at: AppTest) -> list[dict]:
+    """The run's cell views: each one's payload (ui.cellview.unframe), with "shown" = the (step, unit) the
+    sidebar hands it. The browser draws every step from the payload; no figure is sent."""
+    from lstm_viz.ui.cellview import unframe
+    elements = at.get("bidi_component")
+    found = [unframe(e.proto.bytes) for e in elements if e.proto.component_name == "lstm_viz_cellview"]
+    syncs = [json.loads(e.proto.json) for e in elements if e.proto.component_name == "lstm_viz_cellview_sync"]
+    for view, sync in zip(found, syncs, strict=True):
+        view["shown"] = (sync["step"], sync["unit"])
+    return found
+
+
+def field(view: dict, q: str) -> np.ndarray:
+    """One quantity of a cell view's payload, (T, H) float32."""
+    from lstm_viz.figures.cellview import decode
+    return decode(view["fields"][q], (view["T"], view["H"]))

@@ -1,22 +1,17 @@
-"""AppTest of the cell page: defaults, every ready sequence, a preset of each kind, the step buttons,
+"""AppTest of the cell page: the browser view gets every step of the trace once, every ready sequence and a
+preset of each kind get their own diagram, the sidebar's step reaches the view without resending the trace,
 other cells and stacks."""
 import numpy as np
 import pytest
 
 from apptest_helpers import app as _app
 from apptest_helpers import controls as _controls
+from apptest_helpers import field, put_own_model, views
 from apptest_helpers import figures as _figures
 from apptest_helpers import ok as _ok
-from apptest_helpers import put_own_model
-from apptest_helpers import text as _text
-
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
 from lstm_viz.sequences import READY
-
-
-def _page(name: str):
-    return _app(name, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +21,14 @@ def cell():
 
 def test_cell_page_defaults(cell):
     c = _controls(cell)
-    fig, = _figures(cell)
-    assert len(fig["frames"]) == c.steps and fig["layout"]["sliders"][0]["active"] == c.step
-    text = _text(cell)
+    (view,) = views(cell)
+    assert (view["kind"], view["T"], view["H"], view["shown"]) == ("lstm", c.steps, c.hidden_size, (c.step, c.unit))
     tr = LSTM.random(1, c.hidden_size, seed=0, forget_bias=1.0).forward(c.values)
-    assert f"the forget gate kept {100 * tr.f[0, 0]:.0f}% of unit 0's memory" in text
-    assert len(cell.get("latex")) >= 6
-    (table,) = cell.dataframe
-    np.testing.assert_allclose(table.value["f"].to_numpy(), tr.f[0])
+    for q in ("i", "f", "g", "o", "c", "h"):                       # every step of every unit, in float32
+        np.testing.assert_array_equal(field(view, q), getattr(tr, q).astype(np.float32))
+    assert view["rows"] == ["i", "f", "g", "o", "c", "h"]          # the strip in the engine's gate order
+    assert not _figures(cell) and [b.proto.label for b in cell.get("download_button")] == [
+        "Download this animation (.html)"]
 
 
 @pytest.mark.parametrize("key", list(READY))
@@ -41,8 +36,8 @@ def test_every_ready_sequence(cell, key):
     cell.selectbox(key="ready").set_value(key).run()
     _ok(cell)
     c = _controls(cell)
-    assert c.text == READY[key][2] and c.text_mode == READY[key][3] and not cell.error
-    assert len(_figures(cell)[0]["frames"]) == c.steps
+    assert c.text == READY[key].text and c.text_mode == READY[key].text_mode and not cell.error
+    assert views(cell)[0]["T"] == c.steps
 
 
 @pytest.mark.parametrize("kind", sorted({p.kind for p in PRESETS.values()}))
@@ -50,20 +45,19 @@ def test_cell_page_with_a_preset_of_each_kind(cell, kind):
     key = next(k for k in PRESETS if PRESETS[k].kind == kind)
     cell.selectbox(key="weights").set_value(key).run()
     _ok(cell)
-    if kind == "lstm":
-        assert len(_figures(cell)) == 1
-    else:
-        assert "draws an LSTM cell" in cell.info[0].value and cell.dataframe and not _figures(cell)
+    (view,) = views(cell)                                         # every kind gets its own diagram
+    assert view["kind"] == kind and view["rows"][-1] == "h" and not cell.info
     cell.selectbox(key="weights").set_value("random").run()
 
 
-def test_step_buttons_move_the_shared_step(cell):
+def test_the_sidebar_step_reaches_the_view_without_resending_the_trace():
     at = _app("cell")
-    at.button(key="step_next").click().run()
-    at.button(key="step_next").click().run()
-    assert _controls(at).step == 2 and at.slider(key="step").value == 2
-    at.button(key="step_prev").click().run()
-    assert _controls(at).step == 1
+    frame = next(e.proto.bytes for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_cellview")
+    at.slider(key="step").set_value(7).run()
+    at.number_input(key="unit").set_value(3).run()
+    assert views(at)[0]["shown"] == (7, 3)
+    again = next(e.proto.bytes for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_cellview")
+    assert again == frame          # the same message: the browser has it cached, only a reference is sent
 
 
 @pytest.mark.parametrize("kind", ["gru", "rnn", "stack"])
@@ -78,13 +72,17 @@ def test_other_cells_and_stacks_on_both_pages(kind):
     c = _controls(at)
     assert c.model_source == "custom" and c.layers == (2 if kind == "stack" else 1)
     if kind == "stack":
-        assert len(_figures(at)) == 1
+        assert (views(at)[0]["layer"], views(at)[0]["layers"]) == (0, 2)
         at.number_input(key="layer").set_value(1).run()
         _ok(at)
         tr = model.forward(c.values).layers[1]
-        assert f"kept {100 * tr.f[0, 0]:.0f}%" in _text(at)
+        (view,) = views(at)
+        assert (view["layer"], view["layers"]) == (1, 2)                 # "layer 1 of 2" in the browser
+        np.testing.assert_array_equal(field(view, "f"), tr.f.astype(np.float32))
     else:
-        assert "draws an LSTM cell" in at.info[0].value and not _figures(at) and at.dataframe
+        (view,) = views(at)
+        assert view["kind"] == kind and not at.info
+        np.testing.assert_array_equal(field(view, "h"), model.forward(c.values).h.astype(np.float32))
     at.switch_page("pages/gates.py").run()
     _ok(at)
     assert len(_figures(at)) >= 2

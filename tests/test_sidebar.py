@@ -4,10 +4,8 @@ import pytest
 
 from apptest_helpers import app as _app
 from apptest_helpers import controls as _controls
-from apptest_helpers import figures as _figures
 from apptest_helpers import ok as _ok
-from apptest_helpers import put_own_model
-from apptest_helpers import text as _text
+from apptest_helpers import put_own_model, views
 
 from lstm_viz import LSTM
 from lstm_viz.presets import PRESETS
@@ -26,11 +24,11 @@ CHANGES = [("sequence", "text_area", "0.5, -1, 2, 0.3"), ("text_mode", "toggle",
 @pytest.mark.parametrize("key, kind, value", CHANGES)
 def test_each_shared_control_changes_what_is_drawn(key, kind, value):
     at = _app("cell")
-    before = _figures(at)[0]
+    before = views(at)[0]
     getattr(at, kind)(key=key).set_value(value).run()
     _ok(at)
     assert getattr(_controls(at), key if key != "sequence" else "text") == value
-    assert _figures(at)[0] != before          # (at step 0 the bias alone acts, so compare every frame)
+    assert views(at)[0] != before           # (at step 0 the bias alone acts, so compare every step)
 
 
 def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
@@ -39,7 +37,7 @@ def test_bad_sequence_shows_one_error_and_keeps_the_last_good_one():
     at.text_area(key="sequence").set_value("1, 2, banana").run()
     _ok(at)
     assert len(at.error) == 1 and "'banana'" in at.error[0].value
-    assert _controls(at).text == "0.5, -1, 2" and len(_figures(at)) == 1
+    assert _controls(at).text == "0.5, -1, 2" and len(views(at)) == 1
 
 
 def test_a_link_restores_the_view_on_any_page():
@@ -52,7 +50,8 @@ def test_a_link_restores_the_view_on_any_page():
             "1, 2, 3, 4, 5, 6, 7", 16, 3, 2.5, 0.7, 5, 9)
         assert not at.warning and not at.error
         assert c.query() == query                               # the share link says the same
-    assert "At step 5 (input 6)" in _text(at if page == "cell" else _app("cell", query))
+    (view,) = views(_app("cell", query))
+    assert view["shown"] == (5, 9) and view["labels"][5] == "6"          # "At step 5 (input 6)" in the browser
 
 
 def test_a_link_to_a_preset_and_text_mode_round_trips():
@@ -74,7 +73,7 @@ def test_a_link_with_garbage_opens_with_defaults_and_one_warning():
         8, 0, 1.0, 1.0, 0, 0, "random")
     assert len(at.warning) == 1 and "hidden_size='abc'" in at.warning[0].value and "step='99'" in at.warning[0].value
     assert len(at.error) == 1                                   # the sequence, in one sentence
-    assert len(_figures(at)) == 1
+    assert len(views(at)) == 1
     at.switch_page("pages/cell.py").run()                       # Streamlit dropped them from the URL
     _ok(at)
     assert not at.warning and _controls(at).hidden_size == 8

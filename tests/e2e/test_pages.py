@@ -17,8 +17,9 @@ from .harness import goto, runs, wait_for_run
 pytestmark = pytest.mark.e2e
 
 PAGES = {  # url path -> least number of charts drawn at defaults
-    "": 1, "cell": 1, "gates": 3, "gradients": 3, "train": 0, "your_model": 0,
+    "": 0, "cell": 0, "gates": 3, "gradients": 3, "train": 0, "your_model": 0,
 }
+CELL_VIEW = {"": "cellview_home", "cell": "cellview"}   # pages with the browser cell view (lstm_viz/ui/cellview)
 EXCEPTION = '[data-testid="stException"]'
 ALERT = '[data-testid="stAlert"]'
 
@@ -80,13 +81,21 @@ def press_slider(page, widget_key: str, keys: str) -> None:
     commit(page, lambda: thumb.press(keys))
 
 
+def cell_view(page, view_key: str = "cellview"):
+    """The browser cell view (in a shadow root, which Playwright's CSS locators enter), once it has drawn."""
+    v = page.locator(f"{key(view_key)} .cv[data-step]")
+    v.wait_for()
+    return v
+
+
 def step_table(page) -> str:
-    """The numbers the cell page shows beside the diagram: the reading sentence, the step heading and the
-    equations' TeX (the pandas table itself is drawn on a canvas, so it cannot be read back)."""
-    page.wait_for_selector(".katex-mathml annotation", state="attached")
-    main = page.locator('[data-testid="stMain"]')
-    return "\n".join([*main.locator("strong").all_text_contents(), *main.locator("h3").all_text_contents(),
-                      *main.locator(".katex-mathml annotation").all_text_contents()])
+    """What the cell view shows for its step: the heading, the sentence, the equations and every unit."""
+    return cell_view(page).inner_text()
+
+
+def view_step(page, step: int, timeout: float = 10_000) -> None:
+    page.wait_for_function("([v, s]) => v.dataset.step === s", arg=[cell_view(page).element_handle(), str(step)],
+                           timeout=timeout)
 
 
 def query(page) -> dict:
@@ -101,73 +110,66 @@ def test_page_loads_runs_and_draws(page, server, shots_dir, path):
     goto(page, f"{server.url}/{path}")
     if PAGES[path]:
         page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= {PAGES[path]}")
+    if path in CELL_VIEW:
+        cell_view(page, CELL_VIEW[path])
     no_exception(page)
     assert page.locator("h1").count() >= 1, "the page has no title"
     page.wait_for_timeout(300)                        # let Plotly finish drawing before the picture
     page.screenshot(path=str(shots_dir / f"{path or 'home'}.png"))
 
 
-def test_play_advances_the_animation_and_scrubbing_moves_it(page, server, shots_dir):
+def test_play_advances_the_view_and_scrubbing_moves_it(page, server, shots_dir):
     goto(page, f"{server.url}/cell")
-    start = wait_for_chart(page, "cell_diagram")
-    assert start["active"] == 0
-    page.locator(f"{key('cell_diagram')} .updatemenu-button", has_text="Play").click()
-    page.wait_for_function("(sel) => document.querySelector(sel + ' .js-plotly-plot')._fullLayout.sliders[0].active >= 3",
-                           arg=key("cell_diagram"), timeout=15_000)
-    page.locator(f"{key('cell_diagram')} .updatemenu-button", has_text="Pause").click()
-    playing = chart_state(page, "cell_diagram")
-    assert playing["active"] >= 3
-    assert playing["text"] != start["text"], "the numbers on the diagram did not change while playing"
-    assert playing["data"] != start["data"], "the diagram's colours did not change while playing"
-
-    # scrub: click near the right end of the frame slider's rail
-    rail = page.locator(f"{key('cell_diagram')} .slider-rail-rect").first
-    box = rail.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.97, box["y"] + box["height"] / 2)
-    # the slider moves first and the frame is drawn a moment later: wait for both
-    page.wait_for_function("([sel, before]) => { const gd = document.querySelector(sel + ' .js-plotly-plot');"
-                           " const text = Array.from(gd.querySelectorAll('text')).map(n => n.textContent).join('|');"
-                           " return gd._fullLayout.sliders[0].active >= 20 && text !== before; }",
-                           arg=[key("cell_diagram"), playing["text"]], timeout=10_000)
+    v = cell_view(page)
+    start = v.inner_text()
+    assert v.get_attribute("data-step") == "0"
+    v.locator(".cv-play").click()
+    page.wait_for_function("(v) => +v.dataset.step >= 3", arg=v.element_handle(), timeout=15_000)
+    v.locator(".cv-play").click()                       # pause
+    assert v.inner_text() != start, "the numbers did not change while playing"
+    v.locator(".cv-scrub").fill("20")                    # scrub near the end
+    view_step(page, 20)
+    assert "step 20 of 24" in v.inner_text()
     no_exception(page)
     page.screenshot(path=str(shots_dir / "cell_playing.png"))
 
 
-def test_step_buttons_and_sidebar_slider_move_the_shared_step(page, server):
+def test_view_keys_and_sidebar_slider_move_the_shared_step(page, server):
     goto(page, f"{server.url}/cell")
     before = step_table(page)
-    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
-    assert page.get_by_role("heading", name="Step 1, unit 0").is_visible()
+    v = cell_view(page)
+    v.locator(".cv-head").click()
+    commit(page, lambda: page.keyboard.press("ArrowRight"))     # the view reports the step once it settles
+    assert "Step 1, unit 0" in v.inner_text()
     assert query(page).get("step") == "1", page.url
     press_slider(page, "step", "End")
-    assert page.get_by_role("heading", name="Step 23, unit 0").is_visible()
+    view_step(page, 23)
+    assert "Step 23, unit 0" in v.inner_text()
     assert step_table(page) != before
     no_exception(page)
 
 
 def test_new_sequence_and_model_controls_re_render_with_new_values(page, server):
     goto(page, f"{server.url}/cell")
-    wait_for_chart(page, "cell_diagram")
-    table0, chart0 = step_table(page), chart_state(page, "cell_diagram")
+    table0 = step_table(page)
 
     set_text_area(page, "sequence", "2, -1, 0.5, 3")
     page.get_by_text("4 steps of 1 number").wait_for()
     assert query(page).get("sequence") == "2, -1, 0.5, 3"
-    page.wait_for_function("(s) => document.querySelector(s + ' .js-plotly-plot')._fullLayout.sliders[0].steps.length"
-                           " === 4", arg=key("cell_diagram"))
+    page.wait_for_function("(v) => v.querySelector('.cv-scrub').max === '3'", arg=cell_view(page).element_handle())
     table1 = step_table(page)
-    assert table1 != table0 and "Input x_0 = 2" in page.inner_text("body")
+    assert table1 != table0 and "input x0 = 2" in table1
 
     set_number(page, "hidden_size", 3)
     assert page.get_by_text("Random LSTM, 3 units").first.is_visible()
     assert page.get_by_text("Unit (0 to 2)").is_visible()
+    page.wait_for_function("(v) => v.innerText.includes('unit 0 of 3')", arg=cell_view(page).element_handle())
     table2 = step_table(page)
     assert table2 != table1
 
     press_slider(page, "forget_bias", "End")            # 6: forget gates wide open
     assert query(page).get("forget_bias") == "6"
-    assert step_table(page) != table2
-    assert chart_state(page, "cell_diagram")["data"] != chart0["data"]
+    page.wait_for_function("([v, t]) => v.innerText !== t", arg=[cell_view(page).element_handle(), table2])
     no_exception(page)
 
 
@@ -176,10 +178,11 @@ def test_a_shared_link_reproduces_the_view(browser, server, page):
     set_text_area(page, "sequence", "1, 0.5, -2, 0, 1, 1")
     set_number(page, "seed", 7)
     press_slider(page, "weight_scale", "ArrowRight")
-    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
-    commit(page, lambda: page.locator(key("step_next")).get_by_role("button").click())
-    view = step_table(page), page.locator("h3").first.inner_text()
-    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode'] code").inner_text().strip()
+    cell_view(page).locator(".cv-head").click()
+    page.keyboard.press("ArrowRight")
+    commit(page, lambda: page.keyboard.press("ArrowRight"))    # the view reports where it settled
+    view = step_table(page), cell_view(page).get_attribute("data-step")
+    link = page.url                                            # what "Copy link to this view" copies
     assert link.startswith(server.url + "/cell?"), link
     assert {"sequence", "seed", "weight_scale", "step"} <= set(parse_qs(urlparse(link).query)), link
 
@@ -189,8 +192,9 @@ def test_a_shared_link_reproduces_the_view(browser, server, page):
     fresh = other.new_page()
     try:
         goto(fresh, link)
+        view_step(fresh, 2)
         assert step_table(fresh) == view[0]
-        assert fresh.locator("h3").first.inner_text() == view[1] == "Step 2, unit 0"
+        assert view[1] == "2" and "Step 2, unit 0" in view[0]
         no_exception(fresh)
         # links survive moving between pages: the gates page keeps the same parameters
         commit(fresh, lambda: fresh.get_by_role("link", name="Gates over time").click())
@@ -208,11 +212,11 @@ def test_a_shared_link_reproduces_the_view(browser, server, page):
 ])
 def test_a_garbage_link_opens_with_a_warning(page, server, params):
     goto(page, f"{server.url}/cell?{urlencode(params)}")
-    wait_for_chart(page, "cell_diagram")
+    v = cell_view(page)
     no_exception(page)
     alerts = page.locator(ALERT).all_inner_texts()
     assert any("could not be used" in a or "Could not read" in a for a in alerts), alerts
-    assert page.get_by_role("heading", name=re.compile(r"^Step 0, unit 0$")).is_visible()
+    assert (v.get_attribute("data-step"), v.get_attribute("data-unit")) == ("0", "0") and "Step 0, unit 0" in v.inner_text()
 
 
 def test_gradient_plot_follows_the_weight_scale(page, server, shots_dir):
@@ -259,10 +263,11 @@ def test_readme_screenshot(page, server, shots_dir):
     """The README's picture: the cell page on the sentence, mid-sequence."""
     goto(page, f"{server.url}/cell?" + urlencode({"sequence": "the quick brown fox jumps over the lazy dog",
                                                      "text_mode": "true", "step": "10", "unit": "2"}))
-    wait_for_chart(page, "cell_diagram")
+    v = cell_view(page)
+    view_step(page, 10)
     no_exception(page)
     assert page.locator(ALERT).count() == 0, page.locator(ALERT).all_inner_texts()
-    assert page.get_by_role("heading", name="Step 10, unit 2").is_visible()
+    assert "Step 10, unit 2" in v.inner_text()
     page.wait_for_timeout(300)
     page.screenshot(path=str(shots_dir / "screenshot.png"))
     print(f"\nscreenshots in {shots_dir}")
