@@ -41,14 +41,6 @@ def trace_csv(trace, labels=None) -> bytes:
     return tidy_trace(trace, labels).to_csv(index=False).encode()
 
 
-def step_table(trace, t: int) -> pd.DataFrame:
-    """Every unit's values at step t: one row per unit, one column per quantity."""
-    names = quantities(trace)
-    table = pd.DataFrame({q: getattr(trace, q)[t] for q in names})
-    table.index.name = "unit"
-    return table
-
-
 def saturation_table(trace, low: float = LOW, high: float = HIGH) -> pd.DataFrame:
     """Fraction of steps each sigmoid gate of each unit spends below `low` and above `high`."""
     rows = []

@@ -253,42 +253,6 @@ def step_sentence(trace, t: int, unit: int, label: str | None = None) -> str:
             f"tanh, so h = {signed(h)}.")
 
 
-def _p(v: float) -> str:
-    """A factor in a product: negative numbers in parentheses."""
-    return f"({v:.3f})" if v < 0 else f"{v:.3f}"
-
-
-_ACT = {"i": r"\sigma", "f": r"\sigma", "g": r"\tanh", "o": r"\sigma"}
-
-
-def step_equations(trace, t: int, unit: int) -> list[str]:
-    """LaTeX lines: the cell's equations with unit `unit`'s numbers at step t substituted."""
-    u = unit
-    v = {q: float(getattr(trace, q)[t, u]) for q in quantities(trace)}
-    h_prev = _prev(trace, "h", t, u)
-    hx = r"[h_{t-1}, x_t]"
-    if trace.kind == "lstm":
-        c_prev = _prev(trace, "c", t, u)
-        gates = [rf"\boxed{{{BOX[q]}}}\; {q}_t = {_ACT[q]}(W_{q} {hx} + b_{q}) = {v[q]:.3f}" for q in LSTM_GATES]
-        return [
-            *gates,
-            rf"\begin{{aligned}} c_t &= f_t\,c_{{t-1}} + i_t\,g_t \\ &= {_p(v['f'])} \times {_p(c_prev)} + "
-            rf"{_p(v['i'])} \times {_p(v['g'])} \\ &= {v['c']:.3f} \end{{aligned}}",
-            rf"\begin{{aligned}} \boxed{{5}}\; h_t &= o_t \tanh(c_t) \\ &= {_p(v['o'])} \times "
-            rf"\tanh({v['c']:.3f}) \\ &= {v['h']:.3f} \end{{aligned}}",
-        ]
-    if trace.kind == "gru":
-        return [
-            rf"r_t = \sigma(W_r {hx} + b_r) = {v['r']:.3f}",
-            rf"z_t = \sigma(W_z {hx} + b_z) = {v['z']:.3f}",
-            rf"\begin{{aligned}} n_t &= \tanh(W_{{in}} x_t + b_{{in}} + r_t (W_{{hn}} h_{{t-1}} + b_{{hn}})) \\ "
-            rf"&= {v['n']:.3f} \end{{aligned}}",
-            rf"\begin{{aligned}} h_t &= (1 - z_t)\,n_t + z_t\,h_{{t-1}} \\ &= {_p(1 - v['z'])} \times "
-            rf"{_p(v['n'])} + {_p(v['z'])} \times {_p(h_prev)} \\ &= {v['h']:.3f} \end{{aligned}}",
-        ]
-    return [rf"h_t = \tanh(W_{{ih}} x_t + W_{{hh}} h_{{t-1}} + b) = {v['h']:.3f}"]
-
-
 # ---------------------------------------------------------------------------------------------
 # the cell taken apart
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from lstm_viz import GRU, LSTM, RNN
-from lstm_viz.tables import saturation_table, step_table, tidy_trace, trace_csv
+from lstm_viz.tables import saturation_table, tidy_trace, trace_csv
 from lstm_viz.weights import npz_bytes
-from lstm_viz.words import quantities, step_equations, step_sentence
+from lstm_viz.words import step_sentence
 from lstm_viz.sequences import parse_sequence
 
 
@@ -42,31 +42,8 @@ def test_numeric_inputs_are_written_as_numbers():
     assert df.loc[df.step == 0, "input"].iloc[0] == "0.5, -1"
 
 
-@pytest.mark.parametrize("cell", [LSTM, GRU, RNN])
-def test_step_table_is_the_trace_at_that_step(cell, seq):
-    tr = cell.random(seq.input_size, 4, seed=1).forward(seq.values)
-    table = step_table(tr, 2)
-    assert list(table.columns) == list(quantities(tr)) and table.shape == (4, len(quantities(tr)))
-    for q in table.columns:
-        np.testing.assert_array_equal(table[q].to_numpy(), getattr(tr, q)[2])
-
-
 def _numbers(s):
     return [float(v) for v in re.findall(r"[-+]?\d+\.\d+(?:e[-+]?\d+)?", s)]
-
-
-def test_equations_substitute_numbers_that_satisfy_the_cell(lstm_trace):
-    t, u = 3, 1
-    lines = step_equations(lstm_trace, t, u)
-    assert len(lines) == 6
-    # the gates in the engine's order (i, f, g, o), each with its box number from the article
-    assert [ln[:len(r"\boxed{2}\; i")] for ln in lines[:4]] == [r"\boxed{2}\; i", r"\boxed{1}\; f",
-                                                              r"\boxed{3}\; g", r"\boxed{4}\; o"]
-    f, c_prev, i, g, c = _numbers(lines[4])[:5]
-    assert abs(f - lstm_trace.f[t, u]) < 1e-3 and abs(c_prev - lstm_trace.c[t - 1, u]) < 1e-3
-    assert abs(f * c_prev + i * g - c) < 3e-3
-    o, c2, h = _numbers(lines[5])
-    assert abs(o * np.tanh(c2) - h) < 2e-3 and abs(h - lstm_trace.h[t, u]) < 1e-3
 
 
 def test_reading_states_the_forget_gate_and_what_was_written(lstm_trace):

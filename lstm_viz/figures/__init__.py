@@ -1,7 +1,7 @@
 """Plotly figures of traces, gradient flow and training: data in, go.Figure out.
 
 Layer: figures. Imports NumPy, plotly, words and tables (never streamlit); pages import the builders here.
-    cell      the animated LSTM cell diagram (the article's boxes 1-5)
+    cellview  the payload of the browser cell view (ui/cellview draws it)
     gates     heatmaps of every gate over time, unit lines, gate saturation
     flow      gradient norms k steps back, the cell-path split, the backward pass animated
     train     loss curves against chance, the lag sweep
@@ -10,11 +10,10 @@ Layer: figures. Imports NumPy, plotly, words and tables (never streamlit); pages
 """
 from ._plot import DIVERGING, MODEL_COLORS, OKABE_ITO, SEQUENTIAL, model_color
 from .apart import apart_figure
-from .cell import CELL_FRAMES, cell_diagram
 from .flow import BACKWARD_FRAMES, backward_animation, cell_split, gradient_norms
 from .gates import gate_heatmaps, saturation_figure, unit_lines
 from .train import lag_sweep, loss_curves
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "OKABE_ITO", "MODEL_COLORS", "model_color", "CELL_FRAMES", "cell_diagram",
+__all__ = ["DIVERGING", "SEQUENTIAL", "OKABE_ITO", "MODEL_COLORS", "model_color",
            "BACKWARD_FRAMES", "backward_animation", "cell_split", "gradient_norms", "gate_heatmaps",
            "saturation_figure", "unit_lines", "lag_sweep", "loss_curves", "apart_figure"]

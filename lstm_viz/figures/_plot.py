@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale, sample_colorscale
+from plotly.colors import get_colorscale
 
 SEQUENTIAL = "Viridis"
 DIVERGING = "RdBu_r"
@@ -40,28 +40,7 @@ def model_color(label: str, index: int = 0) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# colour helpers: values -> CSS colours with the figure's own scales, vectorised
-
-
-_LUTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def lut(scale: str) -> tuple[np.ndarray, np.ndarray]:
-    """256 colours of a named scale and whether dark text reads on each."""
-    if scale not in _LUTS:
-        cols = sample_colorscale(scale, list(np.linspace(0, 1, 256)))
-        rgb = np.array([[float(v) for v in c[c.index("(") + 1:-1].split(",")] for c in cols])  # (256, 3)
-        hexes = np.array(["#%02x%02x%02x" % tuple(int(round(v)) for v in row) for row in rgb])
-        dark_text = (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]) > 140
-        _LUTS[scale] = hexes, dark_text
-    return _LUTS[scale]
-
-
-def colours(values, lo: float, hi: float, scale: str) -> tuple[list[str], list[str]]:
-    """Fill colours for values on [lo, hi] and a readable text colour for each."""
-    hexes, dark = lut(scale)
-    k = np.clip(np.round((np.asarray(values, float) - lo) / (hi - lo) * 255), 0, 255).astype(int)
-    return hexes[k].tolist(), np.where(dark[k], "#111111", "#ffffff").tolist()
+# scales and layout
 
 
 def signed_range(trace) -> float:
@@ -102,33 +81,6 @@ def figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> 
             objs.append(fr)
         fig._frame_objs = tuple(objs)
     return fig
-
-
-def colorbar_trace(scale: str, lo: float, hi: float, title: str, x: float, y: float, length: float) -> dict:
-    """An invisible point whose only job is to show a colour bar."""
-    return dict(type="scatter", x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
-                marker=dict(colorscale=SCALES[scale], cmin=lo, cmax=hi, color=[lo], showscale=True,
-                            colorbar=dict(title=dict(text=title, side="right"), x=x, y=y, len=length,
-                                          thickness=12, yanchor="middle")))
-
-
-def anim_controls(names: list[str], active: int, labels: list[str], duration: int = 450, y: float = -0.02) -> dict:
-    """Play/Pause buttons and a step slider that run in the browser."""
-    frame_args = lambda d: dict(frame=dict(duration=d, redraw=True), mode="immediate",  # noqa: E731
-                                transition=dict(duration=0), fromcurrent=True)
-    return dict(
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=y, xanchor="left", yanchor="top",
-                          pad=dict(r=8, t=4), showactive=False, buttons=[
-                              dict(label="▶ Play", method="animate", args=[None, frame_args(duration)]),
-                              dict(label="❚❚ Pause", method="animate",
-                                   args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                                      transition=dict(duration=0))])])],
-        sliders=[dict(active=active, x=0.2, len=0.8, y=y, yanchor="top", pad=dict(t=4, b=4),
-                      currentvalue=dict(visible=False),   # the figure names the step it shows
-                      steps=[dict(label=lab, method="animate", args=[[n], frame_args(0)])
-                             for n, lab in zip(names, labels)])],
-    )
-
 
 
 # ---------------------------------------------------------------------------------------------

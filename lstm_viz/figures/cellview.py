@@ -28,9 +28,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 
 import numpy as np
+
+from ._plot import signed_range
 
 KINDS = {  # kind -> (fields, pre-activations, table rows)
     "lstm": (("i", "f", "g", "o", "c", "tanh_c", "h"), ("i", "f", "g", "o"), ("i", "f", "g", "o", "c", "h")),
@@ -48,17 +49,6 @@ def decode(text: str, shape=None) -> np.ndarray:
     """The float32 array `encode` wrote (flat, or in `shape`)."""
     a = np.frombuffer(base64.b64decode(text), dtype="<f4")
     return a if shape is None else a.reshape(shape)
-
-
-def signed_range(trace) -> float:
-    """Half-width of the diverging scale: 1, or the largest |cell state| rounded up to 0.1 when above 1.
-
-    The same rule as figures.signed_range (a test holds them together), restated here so the payload
-    needs no plotly.
-    """
-    c = getattr(trace, "c", None)
-    m = float(np.abs(c).max()) if c is not None else 0.0
-    return max(1.0, math.ceil(m * 10) / 10)
 
 
 def cell_view_data(trace, preactivations: dict, labels=None, *, title: str = "", layer: int = 0,

@@ -24,7 +24,7 @@ from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chos
 from .links import copy_link, share_url
 from .models import (current_model, custom_model, layer_model, layer_trace, model_label, model_trace,
                      set_custom_model, trace_csv_bytes, weights_bytes)
-from .sidebar import controls, step_buttons
+from .sidebar import controls
 from .training import (SWEEP_LENGTHS, TRAIN_MODELS, TRAIN_BATCH, lag_sweep_points, request_training, run_npz, run_sentence,
                        sweep_figure, sweep_points, sweep_scores, sweep_sentence, train_side_by_side, trained_presets,
                        training_requested, training_runs, use_preset, use_run_model)
@@ -34,7 +34,7 @@ from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, f
 __all__ = ["tour", "take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
            "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
-           "weights_bytes", "controls", "step_buttons", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",
+           "weights_bytes", "controls", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",
            "request_training", "run_npz", "run_sentence", "sweep_figure", "sweep_points", "sweep_scores", "sweep_sentence",
            "train_side_by_side", "trained_presets", "training_requested", "training_runs", "use_preset",
            "use_run_model", "custom_fit_sentence", "custom_layers_table", "custom_summary", "forget_custom_model",

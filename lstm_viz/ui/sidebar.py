@@ -144,20 +144,3 @@ def _on_weights() -> None:
     last = st.session_state.get(LAST_GOOD)
     if key in PRESETS and (last is None or last.input_size != PRESETS[key].input_size):
         st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, False
-
-
-def _prev_step() -> None:
-    st.session_state["step"] = max(0, int(st.session_state.get("step", 0)) - 1)
-
-
-def _next_step(T: int) -> None:
-    st.session_state["step"] = min(T - 1, int(st.session_state.get("step", 0)) + 1)
-
-
-def step_buttons(c: Controls, where=None) -> None:
-    """◀ / ▶ buttons that move the shared step by one (a server round trip, unlike the figure's slider)."""
-    where = where or st
-    a, b = where.columns(2)
-    a.button("◀ Previous step", key="step_prev", on_click=_prev_step, disabled=c.step <= 0, width="stretch")
-    b.button("Next step ▶", key="step_next", on_click=_next_step, args=(c.steps,), disabled=c.step >= c.steps - 1,
-             width="stretch")
