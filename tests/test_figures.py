@@ -57,7 +57,7 @@ def test_gate_heatmaps_hold_the_trace_with_the_right_scales(step_trace):
     assert all(lay[f"xaxis{k}"]["matches"] == "x" for k in range(2, 8))
 
 
-@pytest.mark.parametrize("H,dtick", [(1, 1), (8, 1), (9, 2), (128, 16)])
+@pytest.mark.parametrize("H,dtick", [(1, 1), (5, 1), (8, 2), (9, 2), (128, 26)])
 def test_unit_axes_tick_whole_units(H, dtick):
     lay = gate_heatmaps(LSTM.random(1, H).forward(np.zeros(4))).to_dict()["layout"]
     assert all((lay[f"yaxis{k}"]["tick0"], lay[f"yaxis{k}"]["dtick"]) == (0, dtick) for k in range(2, 8))

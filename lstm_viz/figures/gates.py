@@ -31,6 +31,12 @@ def _stacked_axes(n: int, heights, gap: float, titles) -> tuple[dict, list[str]]
     return layout, sfx
 
 
+def _unit_dtick(H: int) -> int:
+    """Every how many units a heatmap labels: whole units, at most five labels a panel, so that at 390 px
+    (a panel is about 95 px tall) the labels do not touch."""
+    return max(1, -(-H // 5))
+
+
 def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) -> go.Figure:
     """Heatmaps units x time of every quantity, sharing the time axis, with the input as a track on top."""
     names = quantities(trace)
@@ -60,7 +66,7 @@ def gate_heatmaps(trace, labels=None, channels=None, text_mode: bool = False) ->
                          xaxis=f"x{a}", yaxis=f"y{a}"))
     for a in sfx[1:]:
         # whole-number unit ticks (a 1-unit model would otherwise get -0.5, 0, 0.5)
-        layout[f"yaxis{a}"].update(title=dict(text="unit"), autorange="reversed", tick0=0, dtick=max(1, -(-H // 8)))
+        layout[f"yaxis{a}"].update(title=dict(text="unit"), autorange="reversed", tick0=0, dtick=_unit_dtick(H))
     layout["yaxis"].update(autorange="reversed")
     xlabel = dict(title=dict(text="step (time)"))
     if text_mode and labels is not None and T <= 80:

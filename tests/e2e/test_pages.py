@@ -220,7 +220,7 @@ def test_a_garbage_link_opens_with_a_warning(page, server, params):
 
 
 def test_gradient_plot_follows_the_weight_scale(page, server, shots_dir):
-    goto(page, f"{server.url}/gradients")
+    goto(page, f"{server.url}/gradients?grad_compare=" + "random weights (the sidebar's settings)")   # what-ifs
     before = wait_for_chart(page, "grad_norms")
     reading0 = page.inner_text("body")
     press_slider(page, "weight_scale", "End")           # 8: the RNN's gradient explodes instead of vanishing
