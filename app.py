@@ -48,8 +48,8 @@ def home() -> None:
     st.button("Take the tour: eight stops, about five minutes", key="tour_start", type="primary",
               on_click=ui.tour.start, icon="🧭")
     cellview.show(cellview.payload(c), step=c.step, unit=c.unit, key="cellview_home", compact=True)
-    st.caption(f"{ui.model_label(c)}; unit {c.unit} of {c.model_hidden}. Press ▶ to run the sequence through the "
-               "cell; the next page adds the equations with every number and a table of all units.")
+    st.caption(f"Unit {c.unit} of {c.model_hidden}. Press ▶ to run the sequence through the cell; the next page adds "
+               "the equations with every number and a table of all units.")
     st.subheader("Where to go next")
     for file, blurb in NEXT.items():
         if file in nav_pages:
