@@ -5,10 +5,13 @@ Shapes: T steps, B batch, D input size, H hidden size, C outputs (1 for regressi
     out = h_T W^T + b                  (B, C) the read-out
     loss = mean (out - y)^2            regression
          = mean -log softmax(out)_y    classification
-Every step draws a fresh batch, takes the exact BPTT gradient from the engine (dL/dh_t is zero except
-at the last step), clips the global gradient norm and makes one Adam step. A seeded run gives the same
-numbers bit for bit; the wall-clock budget only decides how many steps there are.
-Layer: engine. Imports NumPy and the engine (cells, tasks, limits) only.
+Every step draws a fresh batch, takes the exact BPTT gradient (dL/dh_t is zero except at the last step),
+clips the global gradient norm and makes one Adam step. The gradient comes from lstm_viz.fastfit for every
+LSTM but the peephole variant (a training-only kernel), and from the engine's own forward and backward
+(cells.py) for the GRU, the RNN and the peephole LSTM. The arithmetic runs in TrainConfig.dtype; Adam keeps
+a float64 master copy of every parameter, and the reported models are float64 either way. A seeded run
+gives the same numbers bit for bit; the wall-clock budget only decides how many steps there are.
+Layer: engine. Imports NumPy and the engine (cells, fastfit, tasks, limits) only.
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .cells import CELLS, VARIANT_NAMES
+from .fastfit import FAST_VARIANTS, LSTMFit
 from .limits import MAX_HIDDEN_SIZE, MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from .tasks import chance, check_length, make_task, sample, task_info
 
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class TrainConfig:
     seed: int = 0                 # fixes the init, every batch and the test set
     target: float | None = None   # stop early at this test MSE (regression) or accuracy (classification)
     variant: str = "lstm"         # LSTM variant, a name in lstm_viz.cells.VARIANT_NAMES (kind 'lstm' only)
+    dtype: str = "float64"        # arithmetic of training, a name in DTYPES; reported models are float64
 
 
 # Where a task trains better away from the adding problem's defaults. Remembering one symbol from step 0
@@ -59,6 +65,32 @@ def recipe(task: str = "adding", **changes) -> TrainConfig:
     return replace(TrainConfig(task=task), **{**RECIPES[task], **changes})
 
 
+class _Later:
+    """A value made on first use: the trainer hands Progress one of these, so a step whose model nobody reads
+    never pays for building it (about a tenth of a step)."""
+
+    def __init__(self, make):
+        self.make = make
+
+
+class _BuiltOnRead:
+    """Progress.model's storage: keeps what it is given, and replaces a _Later by its value on first read."""
+
+    def __set_name__(self, owner, name):
+        self.key = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError(self.key)   # no class-level default: the dataclass field stays required
+        v = obj.__dict__[self.key]
+        if isinstance(v, _Later):
+            v = obj.__dict__[self.key] = v.make()
+        return v
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.key] = value
+
+
 @dataclass(frozen=True, eq=False)
 class Progress:
     """The model after `step` Adam steps and how it is doing."""
@@ -69,8 +101,8 @@ class Progress:
     test_loss: float | None       # test-set loss, on evaluation steps only
     test_acc: float | None        # test-set accuracy, on evaluation steps of classification tasks
     seconds: float                # wall-clock time since training started
-    model: object                 # the LSTM, GRU or RNN with these weights
-    readout: tuple                # (W (C, H), b (C,))
+    model: object = _BuiltOnRead()  # the float64 LSTM, GRU or RNN with these weights (built when first read)
+    readout: tuple                # (W (C, H), b (C,)) float64
     done: bool                    # the last report of the run
     reason: str = ""              # on the last report: 'steps', 'seconds' or 'target'
 
@@ -82,8 +114,10 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
     if cfg.kind not in CELLS:
         raise ValueError(f"Unknown model kind {cfg.kind!r}; choose one of {', '.join(CELLS)}.")
     if cfg.variant not in VARIANT_NAMES or (cfg.kind != "lstm" and cfg.variant != "lstm"):
-        raise ValueError(f"variant {cfg.variant!r} is not an LSTM variant for a {cfg.kind.upper()}; an LSTM takes one "
-                         f"of {', '.join(VARIANT_NAMES)}, a GRU or RNN only 'lstm'.")
+        raise ValueError(f"variant {cfg.variant!r} is not an LSTM variant for a {cfg.kind.upper()}; an LSTM "
+                         f"takes one of {', '.join(VARIANT_NAMES)}, a GRU or RNN only 'lstm'.")
+    if cfg.dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {cfg.dtype!r}.")
     rules = [
         ("hidden_size", cfg.hidden_size, 1, MAX_HIDDEN_SIZE), ("batch_size", cfg.batch_size, 1, 1024),
         ("max_steps", cfg.max_steps, 1, MAX_TRAIN_STEPS),
@@ -111,32 +145,31 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     info = task_info(cfg.task)
     C = info.n_classes or 1
     classify = info.kind == "classification"
-    cls = CELLS[cfg.kind]
     rng = np.random.default_rng(cfg.seed)
-    init = cls.random(info.input_size, cfg.hidden_size, seed=int(rng.integers(2**31)),
-                      forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale,
-                      **({"variant": cfg.variant} if cfg.kind == "lstm" else {}))
-    names = tuple(init.parameters())                         # PARAMS, and weight_peep for peepholes
-    H = cfg.hidden_size
-    k = 1.0 / np.sqrt(H)
-    params = {name: np.array(getattr(init, name)) for name in names}
-    params["readout.weight"] = rng.uniform(-k, k, (C, H))   # (C, H) as torch.nn.Linear
-    params["readout.bias"] = np.zeros(C)                     # (C,)
+    init = CELLS[cfg.kind].random(info.input_size, cfg.hidden_size, seed=int(rng.integers(2**31)),
+                                  forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale,
+                                  **({"variant": cfg.variant} if cfg.kind == "lstm" else {}))
+    k = 1.0 / np.sqrt(cfg.hidden_size)
+    readout = (rng.uniform(-k, k, (C, cfg.hidden_size)), np.zeros(C))   # (C, H), (C,) as torch.nn.Linear
     test = make_task(cfg.task, cfg.test_size, cfg.length, seed=int(rng.integers(2**31)))
     data_rng = np.random.default_rng(int(rng.integers(2**31)))
-    adam = Adam(params, cfg.lr)
+    learner = learner_for(init, readout, cfg.dtype)
+    theta, g = learner.theta, learner.grad                   # (P,) float64 master copy, (P,) its gradient
+    adam = Adam({"theta": theta}, cfg.lr)
     start = time.perf_counter()
     step = 0
     while True:
-        model = init.with_parameters(**{name: params[name] for name in names})
-        readout = (params["readout.weight"].copy(), params["readout.bias"].copy())
+        weights = theta.copy()                               # this step's parameters, for its report
+        cell, readout = learner.parameters(weights)
+        model = _Later(lambda cell=cell: init.with_parameters(**cell))
         x, y = sample(cfg.task, cfg.batch_size, cfg.length, data_rng)
-        loss, grads = _loss_and_grads(model, readout, x, y, classify)
-        grad_norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+        loss = learner.loss_and_grad(x, y, classify)
+        grad_norm = float(np.sqrt(np.dot(g, g)))
         seconds = time.perf_counter() - start
         reason = ("steps" if step >= cfg.max_steps else "seconds" if seconds >= cfg.max_seconds else "")
         test_loss = test_acc = None
         if reason or step % cfg.eval_every == 0:
+            model = model.make()
             test_loss, test_acc = evaluate(model, readout, test.x, test.y, classify)
             if not reason and cfg.target is not None and step > 0:
                 reached = test_acc >= cfg.target if classify else test_loss <= cfg.target
@@ -146,10 +179,46 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
         if reason:
             return
         if cfg.clip and grad_norm > cfg.clip:
-            for g in grads.values():
-                g *= cfg.clip / grad_norm
-        adam.step(params, grads)
+            g *= cfg.clip / grad_norm
+        adam.step({"theta": theta}, {"theta": g})
         step += 1
+
+
+def learner_for(init, readout, dtype: str = "float32"):
+    """What computes loss and gradient for a cell and read-out: LSTMFit for the LSTM variants in
+    fastfit.FAST_VARIANTS, else EngineFit. Either has theta (float64), grad, loss_and_grad and parameters."""
+    if init.kind == "lstm" and init.variant in FAST_VARIANTS:
+        return LSTMFit(init, readout, np.dtype(dtype))
+    return EngineFit(init, readout, np.dtype(dtype))
+
+
+class EngineFit:
+    """The general path: the engine's own forward and backward (cells.py) on every kind of cell, with the
+    parameters and their gradient kept as flat vectors like LSTMFit's."""
+
+    def __init__(self, init, readout, dtype=np.float32):
+        self.cell, self.dtype = init.astype(dtype), np.dtype(dtype)
+        arrays = {**init.parameters(), "readout.weight": readout[0], "readout.bias": readout[1]}
+        self.names, self.shapes = tuple(arrays), [np.shape(a) for a in arrays.values()]
+        self.theta = np.concatenate([np.ravel(a) for a in arrays.values()]).astype(np.float64)  # (P,)
+        self.grad = np.zeros(len(self.theta), self.dtype)                                     # (P,)
+
+    def _split(self, v: np.ndarray) -> dict:
+        ends = np.cumsum([int(np.prod(s)) for s in self.shapes])
+        return {n: v[e - int(np.prod(s)):e].reshape(s) for n, s, e in zip(self.names, self.shapes, ends)}
+
+    def parameters(self, theta: np.ndarray | None = None) -> tuple[dict, tuple]:
+        """(the cell's parameters by name, (W_r, b_r)): views of theta (default self.theta)."""
+        p = self._split(self.theta if theta is None else theta)
+        return {n: p[n] for n in self.names[:-2]}, (p["readout.weight"], p["readout.bias"])
+
+    def loss_and_grad(self, x: np.ndarray, y: np.ndarray, classify: bool) -> float:
+        """Loss of the batch x (T, B, D), y (B,), and its gradient written into self.grad."""
+        cell, readout = self.parameters()
+        loss, grads = _loss_and_grads(self.cell.with_parameters(**cell), readout, x, y, classify)
+        for name, view in self._split(self.grad).items():
+            view[...] = grads[name]
+        return loss
 
 
 @dataclass(eq=False)
@@ -238,7 +307,7 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
 
 
 def sweep_scores(points, task: str) -> dict[str, list[tuple[int, float]]]:
-    """Lag-sweep results by model ('LSTM' ...): (length, final test accuracy or MSE), as the page plots them."""
+    """Lag-sweep results by model ('LSTM' ...): (length, final test accuracy or MSE), as the page plots."""
     classify = task_info(task).kind == "classification"
     out: dict[str, list[tuple[int, float]]] = {}
     for p in points:

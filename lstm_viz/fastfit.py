@@ -1,0 +1,223 @@
+"""The trainer's fast path: an LSTM and its linear read-out as one flat parameter vector, with a
+training-only forward and backward that keep only what backward needs, in reused buffers.
+
+Shapes: T steps, B batch, D input size, H hidden size, C outputs, K = D + 2 + H.
+Feature-major: a step's arrays are (rows, B), so each gate is one contiguous (H, B) block.
+    theta = [W (K, 4H) | W_r (C, H) | b_r (C,)]     one vector, so Adam, the norm and clipping are one pass
+    W = [W_ih^T; b_ih; b_hh; W_hh^T]                 PyTorch's arrays, gate columns reordered o, i, f, g
+    u_t = [x_t; 1; 1; h_{t-1}]                       (K, B) both biases ride on rows of ones
+    z_t = W^T u_t                                    (4H, B) one product a step
+    o, i, f = sigmoid(z) = (1 + tanh(z / 2)) / 2     the kernel's copy of W has these columns halved
+    g = tanh(z_g);  c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)
+    out = W_r h_T + b_r                              (C, B); loss as lstm_viz.train (MSE or cross-entropy)
+Backward, from dh_T = W_r^T dL/dout and dc_{T+1} f_{T+1} = 0, for t = T .. 1:
+    dz_o = dh_t * o (1 - o) tanh c_t
+    dc_t = dh_t * o (1 - tanh^2 c_t) + f_{t+1} dc_{t+1}
+    dz_i, dz_f, dz_g = dc_t * (g i (1 - i),  c_{t-1} f (1 - f),  i (1 - g^2))
+    dh_{t-1} = W_hh^T-rows @ dz_t  = W[D+2:] dz_t    (H, B)
+    dL/dW = sum_t u_t dz_t^T                         one product over all steps, after the loop
+Every LSTM variant but the peephole one runs here: nig, nfg, nog pin a gate at 1 (tanh(z) * 0 + 1, so
+its derivative is exactly 0); niaf leaves g = z_g; noaf uses c_t for tanh c_t; cifg sets f = 1 - i.
+The arithmetic runs in `dtype` (float32 or float64); theta itself, the master copy Adam updates, is
+float64, and each step reads it into the kernel's weights (a cast and the halving, a few calls).
+Layer: engine. Imports NumPy and the engine only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .cells import LSTM, VARIANT_NAMES
+
+FAST_VARIANTS = tuple(v for v in VARIANT_NAMES if v != "peephole")  # what this module trains
+_CHUNK = 32768  # elements of one (steps, H, B) block of local derivatives: few calls, still in cache
+
+
+class LSTMFit:
+    """An LSTM with a read-out, ready to give loss and gradient for batches of one shape (T, B).
+
+    theta (float64) is the master copy of every parameter; grad, in the kernel's dtype, is laid out like it.
+    """
+
+    def __init__(self, model: LSTM, readout, dtype=np.float32):
+        if model.variant not in FAST_VARIANTS:
+            raise ValueError(f"The fast path trains the LSTM variants {', '.join(FAST_VARIANTS)}; "
+                             f"not {model.variant!r}.")
+        D, H = model.input_size, model.hidden_size
+        W_r, b_r = (np.asarray(a, np.float64) for a in readout)
+        C, K = len(b_r), D + 2 + H
+        self.shape, self.variant, self.dtype = (D, H, C, K), model.variant, np.dtype(dtype)
+        self.theta = np.zeros(K * 4 * H + C * H + C)                     # (P,) float64 master copy
+        self.grad = np.zeros(len(self.theta), self.dtype)                # (P,) dL/dtheta
+        self.W, self.W_r, self.b_r = self._split(self.theta)             # (K, 4H), (C, H), (C,) views
+        self.gW, self.gW_r, self.gb_r = self._split(self.grad)
+        oifg = np.r_[3 * H:4 * H, 0:3 * H]                                # PyTorch rows in kernel order
+        self.W[:] = np.vstack([model.weight_ih.T, model.bias_ih, model.bias_hh, model.weight_hh.T])[:, oifg]
+        self.W_r[:], self.b_r[:] = W_r, b_r
+        self._half = np.repeat([0.5, 0.5, 0.5, 1.0], H)[:, None]           # (4H, 1) halve o, i, f
+        self._Wk = np.empty((4 * H, K), self.dtype)                      # (4H, K) W^T, sigmoid rows halved
+        self._Whh = np.empty((H, 4 * H), self.dtype)                     # (H, 4H) W[D+2:] for backward
+        self._Wr = np.empty((C, H), self.dtype)
+        self._TB = None
+
+    def _split(self, v: np.ndarray):
+        D, H, C, K = self.shape
+        n = K * 4 * H
+        return v[:n].reshape(K, 4 * H), v[n:n + C * H].reshape(C, H), v[n + C * H:]
+
+    def parameters(self, theta: np.ndarray | None = None) -> tuple[dict, tuple]:
+        """(the cell's parameters in PyTorch's layout, (W_r, b_r)), copied from theta (default self.theta)."""
+        D, H, C, K = self.shape
+        W, W_r, b_r = self._split(self.theta if theta is None else theta)
+        ifgo = np.r_[H:4 * H, 0:H]                                        # kernel columns in PyTorch order
+        Wt = W[:, ifgo].T                                                 # (4H, K)
+        cell = dict(weight_ih=Wt[:, :D].copy(), weight_hh=Wt[:, D + 2:].copy(),
+                    bias_ih=Wt[:, D].copy(), bias_hh=Wt[:, D + 1].copy())
+        return cell, (W_r.copy(), b_r.copy())
+
+    def _buffers(self, T: int, B: int) -> None:
+        """Every array a step writes, allocated once for batches of T steps and B sequences."""
+        D, H, C, K = self.shape
+        dt = self.dtype
+        self._TB = (T, B)
+        self.u = np.zeros((K, T + 1, B), dt)         # (K, T+1, B) column t: u_t = [x_t; 1; 1; h_{t-1}]
+        self.u[D:D + 2] = 1.0
+        self.a = np.zeros((T + 1, 5 * H, B), dt)     # (T+1, 5H, B) step t: o, i, f, g, c_{t-1}
+        self.tc = np.empty((T, H, B), dt)            # (T, H, B) tanh(c_t)
+        self.pair = np.empty((2 * H, B), dt)         # (2H, B) scratch: i g, f c_{t-1}
+        act = slice(0, 3 * H) if self.variant == "niaf" else slice(0, 4 * H)   # rows the tanh runs over
+        mul, add = np.repeat([0.5, 0.5, 0.5, 1.0], H), np.repeat([0.5, 0.5, 0.5, 0.0], H)
+        pin = {"nog": 0, "nig": 1, "nfg": 2}.get(self.variant)                # a gate pinned at 1
+        if pin is not None:
+            mul[pin * H:(pin + 1) * H], add[pin * H:(pin + 1) * H] = 0.0, 1.0
+        self._act = act                              # same-shape operands: broadcasting costs a call's worth
+        self._mul = np.repeat(mul[act, None], B, axis=1).astype(dt)          # (rows of act, B)
+        self._add = np.repeat(add[act, None], B, axis=1).astype(dt)
+        n = min(T, max(1, _CHUNK // (B * H)))        # steps per chunk of local derivatives
+        self.k = np.empty((n, 6, H, B), dt)          # (n, 6, H, B) odc, ko, ki, kf, kg, f of a chunk
+        self.E = np.zeros((T + 1, 6 * H, B), dt)     # (T+1, 6H, B) step t: dc, dz_o, dz_i, dz_f, dz_g, f dc
+        self.dh = np.empty((H, B), dt)               # (H, B) dL/dh_t of the step being processed
+        self.dzT = np.empty((T, B, 4 * H), dt)       # (T, B, 4H) dz_t transposed for one weight product
+
+    def loss_and_grad(self, x: np.ndarray, y: np.ndarray, classify: bool) -> float:
+        """Loss of the batch x (T, B, D), y (B,), and its gradient written into self.grad."""
+        T, B, D = x.shape
+        if self._TB != (T, B):
+            self._buffers(T, B)
+        H = self.shape[1]
+        np.copyto(self.u[:D, :T], x.transpose(2, 0, 1))                          # cast into the buffer
+        np.multiply(self.W.T, self._half, out=self._Wk)                          # the kernel's weights
+        np.copyto(self._Whh, self.W[D + 2:])
+        np.copyto(self._Wr, self.W_r)
+        self._forward()
+        loss = self._readout(y, classify)
+        self._backward()
+        np.copyto(self.dzT, self.E[:T, H:5 * H].transpose(0, 2, 1))
+        np.dot(self.u[:, :T].reshape(len(self.u), T * B), self.dzT.reshape(T * B, 4 * H), out=self.gW)
+        return loss
+
+    def _forward(self) -> None:
+        """h_t for every step into u, the gates and c_{t-1} into a, tanh(c_t) into tc: eight calls a step."""
+        u, a, tc, pair = self.u, self.a, self.tc, self.pair
+        T, H = tc.shape[:2]
+        D = len(u) - 2 - H
+        ig, fc = pair[:H], pair[H:]
+        cifg = self.variant == "cifg"
+        Wk, act, mul, add = self._Wk, self._act, self._mul, self._add
+        tanh, tanh_c = np.tanh, np.positive if self.variant == "noaf" else np.tanh
+        dot, multiply, plus, minus = np.dot, np.multiply, np.add, np.subtract
+        columns = u.transpose(1, 0, 2)                                  # (T+1, K, B) view: u_t
+        for ut, zt, zat, it, ft, gates, carry, ct, ot, tct, ht in zip(
+                columns[:T], a[:T, :4 * H], a[:T, act], a[:T, H:2 * H], a[:T, 2 * H:3 * H],
+                a[:T, H:3 * H], a[:T, 3 * H:], a[1:, 4 * H:], a[:T, :H], tc, columns[1:, D + 2:]):
+            dot(Wk, ut, out=zt)                      # z_t, sigmoid rows halved
+            tanh(zat, out=zat)
+            multiply(zat, mul, out=zat)
+            plus(zat, add, out=zat)                  # o, i, f = (1 + tanh) / 2; g = tanh
+            if cifg:
+                minus(1.0, it, out=ft)
+            multiply(gates, carry, out=pair)         # (i, f) * (g, c_{t-1})
+            plus(ig, fc, out=ct)
+            tanh_c(ct, out=tct)
+            multiply(ot, tct, out=ht)
+
+    def _readout(self, y: np.ndarray, classify: bool) -> float:
+        """The loss from h_T, the read-out's gradient, and dL/dh_T into self.dh."""
+        D, H, C, K = self.shape
+        T, B = self._TB
+        h = self.u[D + 2:, T]                                    # (H, B) h_T
+        out = self._Wr @ h + self.b_r.astype(self.dtype)[:, None]  # (C, B)
+        if classify:
+            z = out - out.max(0)
+            p = np.exp(z)
+            p /= p.sum(0)
+            cols = np.arange(B)
+            loss = -np.mean(np.log(p[y, cols]))
+            p[y, cols] -= 1.0
+            dout = p / B                                         # (C, B) softmax - one-hot, averaged
+        else:
+            err = out[0] - y.astype(self.dtype)                  # (B,)
+            loss = np.dot(err, err) / B
+            dout = (2.0 / B) * err[None]                         # (1, B)
+        np.dot(dout, h.T, out=self.gW_r)
+        np.sum(dout, axis=1, out=self.gb_r)
+        np.dot(self._Wr.T, dout, out=self.dh)
+        return float(loss)
+
+    def _local(self, s: int, e: int) -> np.ndarray:
+        """Local derivatives of steps s..e-1 into k (L, 6, H, B): odc = dh/dc through tanh c, ko = dh/dz_o,
+        ki, kf, kg = dc/dz_i, dc/dz_f, dc/dz_g, and f, which carries dc_t back to c_{t-1}. Gates that sit
+        side by side in a are done in one call: per-call cost, not arithmetic, is what these sizes pay."""
+        H = self.shape[1]
+        L, B, v = e - s, self._TB[1], self.variant
+        a, k, tc = self.a[s:e], self.k[:e - s], self.tc[s:e]
+        o, i, f, g, cp = (a[:, j * H:(j + 1) * H] for j in range(5))       # (L, H, B) views
+        odc, ko, ki, kf, kg, kc = (k[:, j] for j in range(6))
+        oif, gc = a[:, :3 * H].reshape(L, 3, H, B), a[:, 3 * H:].reshape(L, 2, H, B)     # (L, 3 or 2, H, B)
+        multiply, minus = np.multiply, np.subtract
+        minus(1.0, oif, out=k[:, 1:4])
+        multiply(k[:, 1:4], oif, out=k[:, 1:4])  # o (1 - o), i (1 - i), f (1 - f)
+        multiply(ko, tc, out=ko)                 # dh/dz_o = tanh(c) o (1 - o)
+        if v == "cifg":                          # f = 1 - i: c = i g + (1 - i) c_{t-1}, and f has no weights
+            minus(g, cp, out=kf)
+            multiply(ki, kf, out=ki)             # (g - c_{t-1}) i (1 - i)
+            kf[...] = 0.0
+        else:
+            multiply(k[:, 2:4], gc, out=k[:, 2:4])  # g i (1 - i), c_{t-1} f (1 - f)
+        if v == "noaf":
+            np.copyto(odc, o)                    # h = o c
+        else:
+            multiply(tc, tc, out=odc)
+            minus(1.0, odc, out=odc)
+            multiply(odc, o, out=odc)            # o (1 - tanh^2 c)
+        if v == "niaf":
+            np.copyto(kg, i)                     # g = z_g
+        else:
+            multiply(g, g, out=kg)
+            minus(1.0, kg, out=kg)
+            multiply(kg, i, out=kg)              # i (1 - g^2)
+        np.copyto(kc, f)
+        return k
+
+    def _backward(self) -> None:
+        """dz_t for every step into E, from dL/dh_T in self.dh: a product and three calls a step."""
+        D, H, C, K = self.shape
+        E, dh = self.E, self.dh
+        T, B = self._TB
+        n = len(self.k)
+        dh1 = dh[None]                                           # (1, H, B)
+        two = E[:, :2 * H].reshape(T + 1, 2, H, B)               # dc (first dh odc), dz_o
+        four = E[:, 2 * H:].reshape(T + 1, 4, H, B)              # dz_i, dz_f, dz_g, f dc
+        dc, fdc, dz = E[:, :H], E[:, 5 * H:], E[:, H:5 * H]      # (T+1, H, B), (T+1, H, B), (T+1, 4H, B)
+        Whh, multiply, plus, dot = self._Whh, np.multiply, np.add, np.dot
+        back = slice(None, None, -1)
+        E[T, 5 * H:] = 0.0                                       # f_{T+1} dc_{T+1}
+        for e in range(T, 0, -n):
+            s = max(0, e - n)
+            k = self._local(s, e)
+            for twot, dct, dc1, fdn, fourt, dzt, k2, k4 in zip(
+                    two[s:e][back], dc[s:e][back], dc[s:e, None][back], fdc[s + 1:e + 1][back],
+                    four[s:e][back], dz[s:e][back], k[:, :2][back], k[:, 2:][back]):
+                multiply(dh1, k2, out=twot)                      # dh odc, dz_o
+                plus(dct, fdn, out=dct)                          # dc_t
+                multiply(dc1, k4, out=fourt)                     # dz_i, dz_f, dz_g, f dc_t
+                dot(Whh, dzt, out=dh)                            # dL/dh_{t-1}
