@@ -50,7 +50,7 @@ class TrainConfig:
     seed: int = 0                 # fixes the init, every batch and the test set
     target: float | None = None   # stop early at this test MSE (regression) or accuracy (classification)
     variant: str = "lstm"         # LSTM variant, a name in lstm_viz.cells.VARIANT_NAMES (kind 'lstm' only)
-    dtype: str = "float64"        # arithmetic of training, a name in DTYPES; reported models are float64
+    dtype: str = "float32"        # arithmetic of training, a name in DTYPES; reported models are float64
 
 
 # Where a task trains better away from the adding problem's defaults. Remembering one symbol from step 0
