@@ -3,7 +3,7 @@ training-only forward and backward that keep only what backward needs, in reused
 
 Shapes: T steps, B batch, D input size, H hidden size, C outputs, K = D + 2 + H.
 Feature-major: a step's arrays are (rows, B), so each gate is one contiguous (H, B) block.
-    theta = [W (K, 4H) | W_r (C, H) | b_r (C,)]     one vector, so Adam, the norm and clipping are one pass
+    theta = [W (K, 4H) | W_r (C, H) | b_r (C,)]     one vector: Adam, the norm and clipping are one pass each
     W = [W_ih^T; b_ih; b_hh; W_hh^T]                 PyTorch's arrays, gate columns reordered o, i, f, g
     u_t = [x_t; 1; 1; h_{t-1}]                       (K, B) both biases ride on rows of ones
     z_t = W^T u_t                                    (4H, B) one product a step
@@ -30,6 +30,7 @@ from .cells import LSTM, VARIANT_NAMES
 
 FAST_VARIANTS = tuple(v for v in VARIANT_NAMES if v != "peephole")  # what this module trains
 _CHUNK = 32768  # elements of one (steps, H, B) block of local derivatives: few calls, still in cache
+_EVAL = 1 << 22  # elements of predict's buffers at most (16 MB in float32), whatever the test set's size
 
 
 class LSTMFit:
@@ -51,13 +52,14 @@ class LSTMFit:
         self.W, self.W_r, self.b_r = self._split(self.theta)             # (K, 4H), (C, H), (C,) views
         self.gW, self.gW_r, self.gb_r = self._split(self.grad)
         oifg = np.r_[3 * H:4 * H, 0:3 * H]                                # PyTorch rows in kernel order
+        self._ifgo = np.argsort(oifg)                                     # kernel columns in PyTorch order
         self.W[:] = np.vstack([model.weight_ih.T, model.bias_ih, model.bias_hh, model.weight_hh.T])[:, oifg]
         self.W_r[:], self.b_r[:] = W_r, b_r
         self._half = np.repeat([0.5, 0.5, 0.5, 1.0], H)[:, None]           # (4H, 1) halve o, i, f
         self._Wk = np.empty((4 * H, K), self.dtype)                      # (4H, K) W^T, sigmoid rows halved
         self._Whh = np.empty((H, 4 * H), self.dtype)                     # (H, 4H) W[D+2:] for backward
         self._Wr = np.empty((C, H), self.dtype)
-        self._TB = None
+        self._fit = self._eval = None                                    # _Buffers for training, for predict
 
     def _split(self, v: np.ndarray):
         D, H, C, K = self.shape
@@ -68,61 +70,59 @@ class LSTMFit:
         """(the cell's parameters in PyTorch's layout, (W_r, b_r)), copied from theta (default self.theta)."""
         D, H, C, K = self.shape
         W, W_r, b_r = self._split(self.theta if theta is None else theta)
-        ifgo = np.r_[H:4 * H, 0:H]                                        # kernel columns in PyTorch order
-        Wt = W[:, ifgo].T                                                 # (4H, K)
+        Wt = W[:, self._ifgo].T                                           # (4H, K) PyTorch's gate order
         cell = dict(weight_ih=Wt[:, :D].copy(), weight_hh=Wt[:, D + 2:].copy(),
                     bias_ih=Wt[:, D].copy(), bias_hh=Wt[:, D + 1].copy())
         return cell, (W_r.copy(), b_r.copy())
 
-    def _buffers(self, T: int, B: int) -> None:
-        """Every array a step writes, allocated once for batches of T steps and B sequences."""
-        D, H, C, K = self.shape
-        dt = self.dtype
-        self._TB = (T, B)
-        self.u = np.zeros((K, T + 1, B), dt)         # (K, T+1, B) column t: u_t = [x_t; 1; 1; h_{t-1}]
-        self.u[D:D + 2] = 1.0
-        self.a = np.zeros((T + 1, 5 * H, B), dt)     # (T+1, 5H, B) step t: o, i, f, g, c_{t-1}
-        self.tc = np.empty((T, H, B), dt)            # (T, H, B) tanh(c_t)
-        self.pair = np.empty((2 * H, B), dt)         # (2H, B) scratch: i g, f c_{t-1}
-        act = slice(0, 3 * H) if self.variant == "niaf" else slice(0, 4 * H)   # rows the tanh runs over
-        mul, add = np.repeat([0.5, 0.5, 0.5, 1.0], H), np.repeat([0.5, 0.5, 0.5, 0.0], H)
-        pin = {"nog": 0, "nig": 1, "nfg": 2}.get(self.variant)                # a gate pinned at 1
-        if pin is not None:
-            mul[pin * H:(pin + 1) * H], add[pin * H:(pin + 1) * H] = 0.0, 1.0
-        self._act = act                              # same-shape operands: broadcasting costs a call's worth
-        self._mul = np.repeat(mul[act, None], B, axis=1).astype(dt)          # (rows of act, B)
-        self._add = np.repeat(add[act, None], B, axis=1).astype(dt)
-        n = min(T, max(1, _CHUNK // (B * H)))        # steps per chunk of local derivatives
-        self.k = np.empty((n, 6, H, B), dt)          # (n, 6, H, B) odc, ko, ki, kf, kg, f of a chunk
-        self.E = np.zeros((T + 1, 6 * H, B), dt)     # (T+1, 6H, B) step t: dc, dz_o, dz_i, dz_f, dz_g, f dc
-        self.dh = np.empty((H, B), dt)               # (H, B) dL/dh_t of the step being processed
-        self.dzT = np.empty((T, B, 4 * H), dt)       # (T, B, 4H) dz_t transposed for one weight product
+    def _weights(self) -> None:
+        """theta into the kernel's weights: W^T with the sigmoid rows halved, W_hh's rows, W_r, in dtype."""
+        D = self.shape[0]
+        np.multiply(self.W.T, self._half, out=self._Wk)
+        np.copyto(self._Whh, self.W[D + 2:])
+        np.copyto(self._Wr, self.W_r)
 
     def loss_and_grad(self, x: np.ndarray, y: np.ndarray, classify: bool) -> float:
         """Loss of the batch x (T, B, D), y (B,), and its gradient written into self.grad."""
         T, B, D = x.shape
-        if self._TB != (T, B):
-            self._buffers(T, B)
-        H = self.shape[1]
-        np.copyto(self.u[:D, :T], x.transpose(2, 0, 1))                          # cast into the buffer
-        np.multiply(self.W.T, self._half, out=self._Wk)                          # the kernel's weights
-        np.copyto(self._Whh, self.W[D + 2:])
-        np.copyto(self._Wr, self.W_r)
-        self._forward()
-        loss = self._readout(y, classify)
-        self._backward()
-        np.copyto(self.dzT, self.E[:T, H:5 * H].transpose(0, 2, 1))
-        np.dot(self.u[:, :T].reshape(len(self.u), T * B), self.dzT.reshape(T * B, 4 * H), out=self.gW)
+        if self._fit is None or self._fit.TB != (T, B):
+            self._fit = _Buffers(self.shape, T, B, self.dtype, self.variant, backward=True)
+        bf, H = self._fit, self.shape[1]
+        np.copyto(bf.u[:D, :T], x.transpose(2, 0, 1))                            # cast into the buffer
+        self._weights()
+        self._forward(bf)
+        loss = self._readout(bf, y, classify)
+        self._backward(bf)
+        np.copyto(bf.dzT, bf.E[:T, H:5 * H].transpose(0, 2, 1))
+        np.dot(bf.u[:, :T].reshape(len(bf.u), T * B), bf.dzT.reshape(T * B, 4 * H), out=self.gW)
         return loss
 
-    def _forward(self) -> None:
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The read-out's outputs (N, C) for x (T, N, D) with the current theta, in dtype: the same forward
+        over chunks of the batch, each with at most _EVAL elements of buffers."""
+        T, N, D = x.shape
+        H, C, K = self.shape[1:]
+        chunks = -(-N // max(1, _EVAL // ((T + 1) * (K + 6 * H))))
+        n = -(-N // chunks)                                                     # sequences per chunk
+        if self._eval is None or self._eval.TB != (T, n):
+            self._eval = _Buffers(self.shape, T, n, self.dtype, self.variant, backward=False)
+        bf, out = self._eval, np.empty((N, C), self.dtype)                      # (N, C)
+        self._weights()
+        for s in range(0, N, n):
+            e = min(N, s + n)
+            np.copyto(bf.u[:D, :T, :e - s], x[:, s:e].transpose(2, 0, 1))    # columns past e - s: ignored
+            self._forward(bf)
+            out[s:e] = (self._Wr @ bf.u[D + 2:, T, :e - s]).T + self.b_r
+        return out
+
+    def _forward(self, bf: _Buffers) -> None:
         """h_t for every step into u, the gates and c_{t-1} into a, tanh(c_t) into tc: eight calls a step."""
-        u, a, tc, pair = self.u, self.a, self.tc, self.pair
+        u, a, tc, pair = bf.u, bf.a, bf.tc, bf.pair
         T, H = tc.shape[:2]
         D = len(u) - 2 - H
         ig, fc = pair[:H], pair[H:]
         cifg = self.variant == "cifg"
-        Wk, act, mul, add = self._Wk, self._act, self._mul, self._add
+        Wk, act, mul, add = self._Wk, bf.act, bf.mul, bf.add
         tanh, tanh_c = np.tanh, np.positive if self.variant == "noaf" else np.tanh
         dot, multiply, plus, minus = np.dot, np.multiply, np.add, np.subtract
         columns = u.transpose(1, 0, 2)                                  # (T+1, K, B) view: u_t
@@ -140,11 +140,11 @@ class LSTMFit:
             tanh_c(ct, out=tct)
             multiply(ot, tct, out=ht)
 
-    def _readout(self, y: np.ndarray, classify: bool) -> float:
-        """The loss from h_T, the read-out's gradient, and dL/dh_T into self.dh."""
+    def _readout(self, bf: _Buffers, y: np.ndarray, classify: bool) -> float:
+        """The loss from h_T, the read-out's gradient, and dL/dh_T into bf.dh."""
         D, H, C, K = self.shape
-        T, B = self._TB
-        h = self.u[D + 2:, T]                                    # (H, B) h_T
+        T, B = bf.TB
+        h = bf.u[D + 2:, T]                                      # (H, B) h_T
         out = self._Wr @ h + self.b_r.astype(self.dtype)[:, None]  # (C, B)
         if classify:
             z = out - out.max(0)
@@ -160,16 +160,16 @@ class LSTMFit:
             dout = (2.0 / B) * err[None]                         # (1, B)
         np.dot(dout, h.T, out=self.gW_r)
         np.sum(dout, axis=1, out=self.gb_r)
-        np.dot(self._Wr.T, dout, out=self.dh)
+        np.dot(self._Wr.T, dout, out=bf.dh)
         return float(loss)
 
-    def _local(self, s: int, e: int) -> np.ndarray:
+    def _local(self, bf: _Buffers, s: int, e: int) -> np.ndarray:
         """Local derivatives of steps s..e-1 into k (L, 6, H, B): odc = dh/dc through tanh c, ko = dh/dz_o,
         ki, kf, kg = dc/dz_i, dc/dz_f, dc/dz_g, and f, which carries dc_t back to c_{t-1}. Gates that sit
         side by side in a are done in one call: per-call cost, not arithmetic, is what these sizes pay."""
         H = self.shape[1]
-        L, B, v = e - s, self._TB[1], self.variant
-        a, k, tc = self.a[s:e], self.k[:e - s], self.tc[s:e]
+        L, B, v = e - s, bf.TB[1], self.variant
+        a, k, tc = bf.a[s:e], bf.k[:e - s], bf.tc[s:e]
         o, i, f, g, cp = (a[:, j * H:(j + 1) * H] for j in range(5))       # (L, H, B) views
         odc, ko, ki, kf, kg, kc = (k[:, j] for j in range(6))
         oif, gc = a[:, :3 * H].reshape(L, 3, H, B), a[:, 3 * H:].reshape(L, 2, H, B)     # (L, 3 or 2, H, B)
@@ -198,12 +198,12 @@ class LSTMFit:
         np.copyto(kc, f)
         return k
 
-    def _backward(self) -> None:
-        """dz_t for every step into E, from dL/dh_T in self.dh: a product and three calls a step."""
-        D, H, C, K = self.shape
-        E, dh = self.E, self.dh
-        T, B = self._TB
-        n = len(self.k)
+    def _backward(self, bf: _Buffers) -> None:
+        """dz_t for every step into E, from dL/dh_T in bf.dh: a product and three calls a step."""
+        H = self.shape[1]
+        E, dh = bf.E, bf.dh
+        T, B = bf.TB
+        n = len(bf.k)
         dh1 = dh[None]                                           # (1, H, B)
         two = E[:, :2 * H].reshape(T + 1, 2, H, B)               # dc (first dh odc), dz_o
         four = E[:, 2 * H:].reshape(T + 1, 4, H, B)              # dz_i, dz_f, dz_g, f dc
@@ -213,7 +213,7 @@ class LSTMFit:
         E[T, 5 * H:] = 0.0                                       # f_{T+1} dc_{T+1}
         for e in range(T, 0, -n):
             s = max(0, e - n)
-            k = self._local(s, e)
+            k = self._local(bf, s, e)
             for twot, dct, dc1, fdn, fourt, dzt, k2, k4 in zip(
                     two[s:e][back], dc[s:e][back], dc[s:e, None][back], fdc[s + 1:e + 1][back],
                     four[s:e][back], dz[s:e][back], k[:, :2][back], k[:, 2:][back]):
@@ -221,3 +221,31 @@ class LSTMFit:
                 plus(dct, fdn, out=dct)                          # dc_t
                 multiply(dc1, k4, out=fourt)                     # dz_i, dz_f, dz_g, f dc_t
                 dot(Whh, dzt, out=dh)                            # dL/dh_{t-1}
+
+
+class _Buffers:
+    """Every array a pass writes, allocated once for batches of T steps and B sequences; backward's too
+    when asked."""
+
+    def __init__(self, shape: tuple, T: int, B: int, dtype, variant: str, backward: bool):
+        D, H, C, K = shape
+        self.TB = (T, B)
+        self.u = np.zeros((K, T + 1, B), dtype)      # (K, T+1, B) column t: u_t = [x_t; 1; 1; h_{t-1}]
+        self.u[D:D + 2] = 1.0
+        self.a = np.zeros((T + 1, 5 * H, B), dtype)  # (T+1, 5H, B) step t: o, i, f, g, c_{t-1}
+        self.tc = np.empty((T, H, B), dtype)         # (T, H, B) tanh(c_t)
+        self.pair = np.empty((2 * H, B), dtype)      # (2H, B) scratch: i g, f c_{t-1}
+        self.act = slice(0, 3 * H) if variant == "niaf" else slice(0, 4 * H)   # rows the tanh runs over
+        mul, add = np.repeat([0.5, 0.5, 0.5, 1.0], H), np.repeat([0.5, 0.5, 0.5, 0.0], H)
+        pin = {"nog": 0, "nig": 1, "nfg": 2}.get(variant)                     # a gate pinned at 1
+        if pin is not None:
+            mul[pin * H:(pin + 1) * H], add[pin * H:(pin + 1) * H] = 0.0, 1.0
+        # same-shape operands: a broadcast costs about a call's worth at these sizes
+        self.mul = np.repeat(mul[self.act, None], B, axis=1).astype(dtype)     # (rows of act, B)
+        self.add = np.repeat(add[self.act, None], B, axis=1).astype(dtype)
+        if backward:
+            n = min(T, max(1, _CHUNK // (B * H)))    # steps per chunk of local derivatives
+            self.k = np.empty((n, 6, H, B), dtype)   # (n, 6, H, B) odc, ko, ki, kf, kg, f of a chunk
+            self.E = np.zeros((T + 1, 6 * H, B), dtype)  # (T+1, 6H, B) t: dc, dz_o, dz_i, dz_f, dz_g, f dc
+            self.dh = np.empty((H, B), dtype)        # (H, B) dL/dh_t of the step being processed
+            self.dzT = np.empty((T, B, 4 * H), dtype)    # (T, B, 4H) dz_t transposed for one weight product

@@ -98,7 +98,7 @@ class Progress:
     step: int                     # Adam steps taken so far
     loss: float                   # training loss on this step's batch
     grad_norm: float              # global gradient norm of that loss, before clipping
-    test_loss: float | None       # test-set loss, on evaluation steps only
+    test_loss: float | None       # test-set loss, on evaluation steps only (computed in TrainConfig.dtype)
     test_acc: float | None        # test-set accuracy, on evaluation steps of classification tasks
     seconds: float                # wall-clock time since training started
     model: object = _BuiltOnRead()  # the float64 LSTM, GRU or RNN with these weights (built when first read)
@@ -160,8 +160,8 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     step = 0
     while True:
         weights = theta.copy()                               # this step's parameters, for its report
-        cell, readout = learner.parameters(weights)
-        model = _Later(lambda cell=cell: init.with_parameters(**cell))
+        readout = (weights[-C * cfg.hidden_size - C:-C].reshape(C, -1), weights[-C:])  # theta ends W_r, b_r
+        model = _Later(lambda w=weights: init.with_parameters(**learner.parameters(w)[0]))
         x, y = sample(cfg.task, cfg.batch_size, cfg.length, data_rng)
         loss = learner.loss_and_grad(x, y, classify)
         grad_norm = float(np.sqrt(np.dot(g, g)))
@@ -169,8 +169,7 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
         reason = ("steps" if step >= cfg.max_steps else "seconds" if seconds >= cfg.max_seconds else "")
         test_loss = test_acc = None
         if reason or step % cfg.eval_every == 0:
-            model = model.make()
-            test_loss, test_acc = evaluate(model, readout, test.x, test.y, classify)
+            test_loss, test_acc = _score(learner.predict(test.x), test.y, classify)
             if not reason and cfg.target is not None and step > 0:
                 reached = test_acc >= cfg.target if classify else test_loss <= cfg.target
                 reason = "target" if reached else ""
@@ -185,16 +184,16 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
 
 
 def learner_for(init, readout, dtype: str = "float32"):
-    """What computes loss and gradient for a cell and read-out: LSTMFit for the LSTM variants in
-    fastfit.FAST_VARIANTS, else EngineFit. Either has theta (float64), grad, loss_and_grad and parameters."""
+    """LSTMFit for the LSTM variants in fastfit.FAST_VARIANTS, else EngineFit: either has theta (float64,
+    ending with W_r, b_r), grad, loss_and_grad, predict and parameters."""
     if init.kind == "lstm" and init.variant in FAST_VARIANTS:
         return LSTMFit(init, readout, np.dtype(dtype))
     return EngineFit(init, readout, np.dtype(dtype))
 
 
 class EngineFit:
-    """The general path: the engine's own forward and backward (cells.py) on every kind of cell, with the
-    parameters and their gradient kept as flat vectors like LSTMFit's."""
+    """The general path: the engine's forward and backward (cells.py) for any cell, with the parameters
+    (float64, ending with the read-out W_r, b_r as LSTMFit's do) and their gradient as flat vectors."""
 
     def __init__(self, init, readout, dtype=np.float32):
         self.cell, self.dtype = init.astype(dtype), np.dtype(dtype)
@@ -202,6 +201,7 @@ class EngineFit:
         self.names, self.shapes = tuple(arrays), [np.shape(a) for a in arrays.values()]
         self.theta = np.concatenate([np.ravel(a) for a in arrays.values()]).astype(np.float64)  # (P,)
         self.grad = np.zeros(len(self.theta), self.dtype)                                     # (P,)
+        self._params, self._grads = self._split(self.theta), self._split(self.grad)           # views
 
     def _split(self, v: np.ndarray) -> dict:
         ends = np.cumsum([int(np.prod(s)) for s in self.shapes])
@@ -209,14 +209,19 @@ class EngineFit:
 
     def parameters(self, theta: np.ndarray | None = None) -> tuple[dict, tuple]:
         """(the cell's parameters by name, (W_r, b_r)): views of theta (default self.theta)."""
-        p = self._split(self.theta if theta is None else theta)
+        p = self._params if theta is None else self._split(theta)
         return {n: p[n] for n in self.names[:-2]}, (p["readout.weight"], p["readout.bias"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The read-out's outputs (N, C) for x (T, N, D) with the current theta, in dtype."""
+        cell, readout = self.parameters()
+        return _readout(self.cell.with_parameters(**cell).forward(x).h[-1], readout)
 
     def loss_and_grad(self, x: np.ndarray, y: np.ndarray, classify: bool) -> float:
         """Loss of the batch x (T, B, D), y (B,), and its gradient written into self.grad."""
         cell, readout = self.parameters()
         loss, grads = _loss_and_grads(self.cell.with_parameters(**cell), readout, x, y, classify)
-        for name, view in self._split(self.grad).items():
+        for name, view in self._grads.items():
             view[...] = grads[name]
         return loss
 
@@ -317,7 +322,11 @@ def sweep_scores(points, task: str) -> dict[str, list[tuple[int, float]]]:
 
 def evaluate(model, readout, x, y, classify: bool) -> tuple[float, float | None]:
     """(loss, accuracy) on a data set; accuracy is None for regression."""
-    out = _readout(model.forward(x).h[-1], readout)
+    return _score(_readout(model.forward(x).h[-1], readout), y, classify)
+
+
+def _score(out: np.ndarray, y: np.ndarray, classify: bool) -> tuple[float, float | None]:
+    """(loss, accuracy) of read-out outputs out (N, C) against y."""
     if classify:
         return float(_cross_entropy(out, y)[0]), float(np.mean(out.argmax(1) == y))
     return float(np.mean((out[:, 0] - y) ** 2)), None

@@ -8,7 +8,8 @@ import pytest
 from lstm_viz.cells import GRU, LSTM, RNN, VARIANT_NAMES
 from lstm_viz.fastfit import FAST_VARIANTS, LSTMFit
 from lstm_viz.tasks import TASKS, make_task
-from lstm_viz.train import Adam, EngineFit, Progress, TrainConfig, _loss_and_grads, learner_for, train
+from lstm_viz.train import (Adam, EngineFit, Progress, TrainConfig, _loss_and_grads, _score, evaluate,
+                            learner_for, train)
 
 SMALL = dict(hidden_size=4, batch_size=16, length=8, eval_every=20, test_size=200, max_seconds=60)
 
@@ -39,6 +40,21 @@ def test_fast_loss_and_gradient_are_the_engines(task, variant, T, B):
         assert loss == pytest.approx(want_loss, rel=rtol)
         for name, g in want.items():
             np.testing.assert_allclose(got[name], g, rtol=rtol, atol=rtol * np.abs(g).max(), err_msg=name)
+
+
+@pytest.mark.parametrize("variant", ["lstm", "cifg", "peephole"])
+@pytest.mark.parametrize("task, T, N", [("adding", 400, 300), ("temporal_order", 9, 70)])
+def test_predict_gives_the_engines_outputs_in_chunks_of_any_size(task, variant, T, N):
+    """Evaluation in the learner (what Progress.test_loss uses): the engine's read-out outputs, also when
+    the test set is cut into chunks (T = 400, N = 300 needs four) and the last chunk is a short one."""
+    m, readout, t, classify = _case(task, variant, T, N, H=16)
+    out = m.forward(t.x).h[-1] @ readout[0].T + readout[1]
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-4)):
+        got = learner_for(m, readout, dtype).predict(t.x)
+        np.testing.assert_allclose(got, out, rtol=rtol, atol=rtol * np.abs(out).max())
+    loss, acc = _score(learner_for(m, readout, np.float64).predict(t.x), t.y, classify)
+    want_loss, want_acc = evaluate(m, readout, t.x, t.y, classify)
+    assert loss == pytest.approx(want_loss, rel=1e-12) and acc == want_acc
 
 
 def test_the_flat_vector_round_trips_and_every_kind_has_a_learner():
