@@ -117,18 +117,12 @@ class LSTMFit:
 
     def _forward(self, bf: _Buffers) -> None:
         """h_t for every step into u, the gates and c_{t-1} into a, tanh(c_t) into tc: eight calls a step."""
-        u, a, tc, pair = bf.u, bf.a, bf.tc, bf.pair
-        T, H = tc.shape[:2]
-        D = len(u) - 2 - H
-        ig, fc = pair[:H], pair[H:]
+        ig, fc = bf.pair[:len(bf.pair) // 2], bf.pair[len(bf.pair) // 2:]
         cifg = self.variant == "cifg"
-        Wk, act, mul, add = self._Wk, bf.act, bf.mul, bf.add
+        Wk, mul, add, pair = self._Wk, bf.mul, bf.add, bf.pair
         tanh, tanh_c = np.tanh, np.positive if self.variant == "noaf" else np.tanh
         dot, multiply, plus, minus = np.dot, np.multiply, np.add, np.subtract
-        columns = u.transpose(1, 0, 2)                                  # (T+1, K, B) view: u_t
-        for ut, zt, zat, it, ft, gates, carry, ct, ot, tct, ht in zip(
-                columns[:T], a[:T, :4 * H], a[:T, act], a[:T, H:2 * H], a[:T, 2 * H:3 * H],
-                a[:T, H:3 * H], a[:T, 3 * H:], a[1:, 4 * H:], a[:T, :H], tc, columns[1:, D + 2:]):
+        for ut, zt, zat, it, ft, gates, carry, ct, ot, tct, ht in bf.steps:   # views made once (_Buffers)
             dot(Wk, ut, out=zt)                      # z_t, sigmoid rows halved
             tanh(zat, out=zat)
             multiply(zat, mul, out=zat)
@@ -200,27 +194,15 @@ class LSTMFit:
 
     def _backward(self, bf: _Buffers) -> None:
         """dz_t for every step into E, from dL/dh_T in bf.dh: a product and three calls a step."""
-        H = self.shape[1]
-        E, dh = bf.E, bf.dh
-        T, B = bf.TB
-        n = len(bf.k)
-        dh1 = dh[None]                                           # (1, H, B)
-        two = E[:, :2 * H].reshape(T + 1, 2, H, B)               # dc (first dh odc), dz_o
-        four = E[:, 2 * H:].reshape(T + 1, 4, H, B)              # dz_i, dz_f, dz_g, f dc
-        dc, fdc, dz = E[:, :H], E[:, 5 * H:], E[:, H:5 * H]      # (T+1, H, B), (T+1, H, B), (T+1, 4H, B)
+        dh, dh1 = bf.dh, bf.dh[None]                             # (H, B), (1, H, B)
         Whh, multiply, plus, dot = self._Whh, np.multiply, np.add, np.dot
-        back = slice(None, None, -1)
-        E[T, 5 * H:] = 0.0                                       # f_{T+1} dc_{T+1}
-        for e in range(T, 0, -n):
-            s = max(0, e - n)
-            k = self._local(bf, s, e)
-            for twot, dct, dc1, fdn, fourt, dzt, k2, k4 in zip(
-                    two[s:e][back], dc[s:e][back], dc[s:e, None][back], fdc[s + 1:e + 1][back],
-                    four[s:e][back], dz[s:e][back], k[:, :2][back], k[:, 2:][back]):
-                multiply(dh1, k2, out=twot)                      # dh odc, dz_o
-                plus(dct, fdn, out=dct)                          # dc_t
-                multiply(dc1, k4, out=fourt)                     # dz_i, dz_f, dz_g, f dc_t
-                dot(Whh, dzt, out=dh)                            # dL/dh_{t-1}
+        for s, e, steps in bf.chunks:                            # last chunk first; steps last first
+            self._local(bf, s, e)
+            for two, dc, dc1, fdn, four, dz, k2, k4 in steps:
+                multiply(dh1, k2, out=two)                       # dh odc, dz_o
+                plus(dc, fdn, out=dc)                            # dc_t
+                multiply(dc1, k4, out=four)                      # dz_i, dz_f, dz_g, f dc_t
+                dot(Whh, dz, out=dh)                             # dL/dh_{t-1}
 
 
 class _Buffers:
@@ -243,9 +225,32 @@ class _Buffers:
         # same-shape operands: a broadcast costs about a call's worth at these sizes
         self.mul = np.repeat(mul[self.act, None], B, axis=1).astype(dtype)     # (rows of act, B)
         self.add = np.repeat(add[self.act, None], B, axis=1).astype(dtype)
+        self.steps = self._forward_steps(D, H, T)
         if backward:
             n = min(T, max(1, _CHUNK // (B * H)))    # steps per chunk of local derivatives
             self.k = np.empty((n, 6, H, B), dtype)   # (n, 6, H, B) odc, ko, ki, kf, kg, f of a chunk
             self.E = np.zeros((T + 1, 6 * H, B), dtype)  # (T+1, 6H, B) t: dc, dz_o, dz_i, dz_f, dz_g, f dc
             self.dh = np.empty((H, B), dtype)        # (H, B) dL/dh_t of the step being processed
             self.dzT = np.empty((T, B, 4 * H), dtype)    # (T, B, 4H) dz_t transposed for one weight product
+            self.chunks = self._backward_steps(H, T, B, n)
+
+    def _forward_steps(self, D: int, H: int, T: int) -> list:
+        """Each step's views, in the forward loop's order: made once, as views cost a call each."""
+        u, a = self.u.transpose(1, 0, 2), self.a                   # (T+1, K, B) column t: u_t; (T+1, 5H, B)
+        return list(zip(u[:T], a[:T, :4 * H], a[:T, self.act], a[:T, H:2 * H], a[:T, 2 * H:3 * H],
+                        a[:T, H:3 * H], a[:T, 3 * H:], a[1:, 4 * H:], a[:T, :H], self.tc, u[1:, D + 2:]))
+
+    def _backward_steps(self, H: int, T: int, B: int, n: int) -> list:
+        """[(s, e, the views of steps e-1 .. s)] for the chunks of n steps, the last chunk first."""
+        E, k, back = self.E, self.k, slice(None, None, -1)
+        E[T, 5 * H:] = 0.0                                       # f_{T+1} dc_{T+1}
+        two = E[:, :2 * H].reshape(T + 1, 2, H, B)               # dc (first dh odc), dz_o
+        four = E[:, 2 * H:].reshape(T + 1, 4, H, B)              # dz_i, dz_f, dz_g, f dc
+        dc, fdc, dz = E[:, :H], E[:, 5 * H:], E[:, H:5 * H]      # (T+1, H, B), (T+1, H, B), (T+1, 4H, B)
+        chunks = []
+        for e in range(T, 0, -n):
+            s = max(0, e - n)
+            chunks.append((s, e, list(zip(
+                two[s:e][back], dc[s:e][back], dc[s:e, None][back], fdc[s + 1:e + 1][back], four[s:e][back],
+                dz[s:e][back], k[:e - s, :2][back], k[:e - s, 2:][back]))))
+        return chunks
