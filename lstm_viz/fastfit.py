@@ -14,7 +14,7 @@ Backward, from dh_T = W_r^T dL/dout and dc_{T+1} f_{T+1} = 0, for t = T .. 1:
     dz_o = dh_t * o (1 - o) tanh c_t
     dc_t = dh_t * o (1 - tanh^2 c_t) + f_{t+1} dc_{t+1}
     dz_i, dz_f, dz_g = dc_t * (g i (1 - i),  c_{t-1} f (1 - f),  i (1 - g^2))
-    dh_{t-1} = W_hh^T-rows @ dz_t  = W[D+2:] dz_t    (H, B)
+    dh_{t-1} = W_hh^T dz_t = W[D+2:] dz_t            (H, B)
     dL/dW = sum_t u_t dz_t^T                         one product over all steps, after the loop
 Every LSTM variant but the peephole one runs here: nig, nfg, nog pin a gate at 1 (tanh(z) * 0 + 1, so
 its derivative is exactly 0); niaf leaves g = z_g; noaf uses c_t for tanh c_t; cifg sets f = 1 - i.
@@ -117,7 +117,8 @@ class LSTMFit:
 
     def _forward(self, bf: _Buffers) -> None:
         """h_t for every step into u, the gates and c_{t-1} into a, tanh(c_t) into tc: eight calls a step."""
-        ig, fc = bf.pair[:len(bf.pair) // 2], bf.pair[len(bf.pair) // 2:]
+        H = self.shape[1]
+        ig, fc = bf.pair[:H], bf.pair[H:]
         cifg = self.variant == "cifg"
         Wk, mul, add, pair = self._Wk, bf.mul, bf.add, bf.pair
         tanh, tanh_c = np.tanh, np.positive if self.variant == "noaf" else np.tanh
@@ -140,12 +141,12 @@ class LSTMFit:
         T, B = bf.TB
         h = bf.u[D + 2:, T]                                      # (H, B) h_T
         out = self._Wr @ h + self.b_r.astype(self.dtype)[:, None]  # (C, B)
-        if classify:
+        if classify:                                             # log-softmax, as train._cross_entropy
             z = out - out.max(0)
-            p = np.exp(z)
-            p /= p.sum(0)
+            logp = z - np.log(np.exp(z).sum(0))                  # (C, B)
             cols = np.arange(B)
-            loss = -np.mean(np.log(p[y, cols]))
+            loss = -np.mean(logp[y, cols])
+            p = np.exp(logp)
             p[y, cols] -= 1.0
             dout = p / B                                         # (C, B) softmax - one-hot, averaged
         else:

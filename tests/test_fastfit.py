@@ -57,6 +57,16 @@ def test_predict_gives_the_engines_outputs_in_chunks_of_any_size(task, variant, 
     assert loss == pytest.approx(want_loss, rel=1e-12) and acc == want_acc
 
 
+def test_saturated_logits_give_a_finite_float32_loss_and_gradient():
+    """Logits 400 apart underflow exp() in float32; the loss is a log-softmax, as the engine's."""
+    m, _, t, classify = _case("first_symbol", "lstm", 6, 8, H=3)
+    readout = (np.array([[200.0, 0, 0], [-200.0, 0, 0], [0, 0, 0], [0, 0, 0]]), np.zeros(4))
+    fit = LSTMFit(m, readout, np.float32)
+    loss = fit.loss_and_grad(t.x, t.y, classify)
+    assert loss == pytest.approx(_loss_and_grads(m, readout, t.x, t.y, classify)[0], rel=1e-5)
+    assert np.isfinite(fit.grad).all()
+
+
 def test_the_flat_vector_round_trips_and_every_kind_has_a_learner():
     m, readout, t, classify = _case("adding", "lstm", 6, 3)
     cell, (W_r, b_r) = LSTMFit(m, readout).parameters()
