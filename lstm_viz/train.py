@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -65,30 +66,20 @@ def recipe(task: str = "adding", **changes) -> TrainConfig:
     return replace(TrainConfig(task=task), **{**RECIPES[task], **changes})
 
 
-class _Later:
-    """A value made on first use: the trainer hands Progress one of these, so a step whose model nobody reads
-    never pays for building it (about a tenth of a step)."""
-
-    def __init__(self, make):
-        self.make = make
-
-
 class _BuiltOnRead:
-    """Progress.model's storage: keeps what it is given, and replaces a _Later by its value on first read."""
-
-    def __set_name__(self, owner, name):
-        self.key = "_" + name
+    """Progress.model's storage. The trainer hands in a functools.partial, called on first read, so a step
+    whose model nobody reads never pays for building it (about a tenth of a step); a model is kept as is."""
 
     def __get__(self, obj, owner=None):
         if obj is None:
-            raise AttributeError(self.key)   # no class-level default: the dataclass field stays required
-        v = obj.__dict__[self.key]
-        if isinstance(v, _Later):
-            v = obj.__dict__[self.key] = v.make()
+            raise AttributeError("model")    # no class-level default: the dataclass field stays required
+        v = obj.__dict__["_model"]
+        if isinstance(v, partial):
+            v = obj.__dict__["_model"] = v()
         return v
 
     def __set__(self, obj, value):
-        obj.__dict__[self.key] = value
+        obj.__dict__["_model"] = value
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +96,9 @@ class Progress:
     readout: tuple                # (W (C, H), b (C,)) float64
     done: bool                    # the last report of the run
     reason: str = ""              # on the last report: 'steps', 'seconds' or 'target'
+
+    def __getstate__(self):      # a pickled report (a cache of finished runs) carries its model, built
+        return {**self.__dict__, "_model": self.model}
 
 
 def check_config(cfg: TrainConfig) -> TrainConfig:
@@ -161,7 +155,7 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     while True:
         weights = theta.copy()                               # this step's parameters, for its report
         readout = (weights[-C * cfg.hidden_size - C:-C].reshape(C, -1), weights[-C:])  # theta ends W_r, b_r
-        model = _Later(lambda w=weights: init.with_parameters(**learner.parameters(w)[0]))
+        model = partial(_cell, init, learner, weights)
         x, y = sample(cfg.task, cfg.batch_size, cfg.length, data_rng)
         loss = learner.loss_and_grad(x, y, classify)
         grad_norm = float(np.sqrt(np.dot(g, g)))
@@ -181,6 +175,11 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
             g *= cfg.clip / grad_norm
         adam.step({"theta": theta}, {"theta": g})
         step += 1
+
+
+def _cell(init, learner, theta: np.ndarray):
+    """init's kind of cell with the parameters in theta."""
+    return init.with_parameters(**learner.parameters(theta)[0])
 
 
 def learner_for(init, readout, dtype: str = "float32"):

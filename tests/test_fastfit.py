@@ -2,6 +2,9 @@
 
 Speed is measured by benchmarks/bench_train.py, never here: these tests assert behaviour only.
 """
+import pickle
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -99,11 +102,17 @@ def test_reports_hold_float64_models_built_when_first_read():
     ps = list(train(max_steps=3, **SMALL))
     assert TrainConfig().dtype == "float32"
     assert all(isinstance(p, Progress) for p in ps)
-    assert "_model" in vars(ps[1]) and type(vars(ps[1])["_model"]).__name__ == "_Later"   # nobody read it yet
+    assert isinstance(vars(ps[1])["_model"], partial)                                     # nobody read it yet
     model = ps[1].model
     assert isinstance(model, LSTM) and model.dtype == np.float64 and ps[1].model is model
     assert not np.array_equal(ps[1].model.weight_hh, ps[2].model.weight_hh)
     assert ps[0].readout[0].dtype == np.float64
+
+
+def test_a_report_pickles_with_its_model():
+    p = list(train(max_steps=2, **SMALL))[1]
+    q = pickle.loads(pickle.dumps(p))
+    assert np.array_equal(q.model.weight_hh, p.model.weight_hh) and q.step == p.step and q.loss == p.loss
 
 
 def test_float32_and_float64_runs_differ_only_by_rounding_at_first():
