@@ -10,7 +10,7 @@ clips the global gradient norm and makes one Adam step. The gradient comes from 
 LSTM but the peephole variant (a training-only kernel), and from the engine's own forward and backward
 (cells.py) for the GRU, the RNN and the peephole LSTM. The arithmetic runs in TrainConfig.dtype; Adam keeps
 a float64 master copy of every parameter, and the reported models are float64 either way. A seeded run
-gives the same numbers bit for bit; the wall-clock budget only decides how many steps there are.
+gives the same numbers bit for bit in a given dtype; the wall-clock budget only decides how many steps.
 Layer: engine. Imports NumPy and the engine (cells, fastfit, tasks, limits) only.
 """
 from __future__ import annotations
