@@ -49,8 +49,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz.cells import LSTM, VARIANT_NAMES  # noqa: E402
-from lstm_viz.fastfit import FAST_VARIANTS, LSTMFit  # noqa: E402
+from lstm_viz.cells import CELLS, LSTM, VARIANT_NAMES  # noqa: E402
+from lstm_viz.fastfit import LSTMFit, fast_fit  # noqa: E402
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS  # noqa: E402
 from lstm_viz.tasks import sample  # noqa: E402
 from lstm_viz.train import Adam, TrainConfig, lag_sweep, train  # noqa: E402
@@ -148,9 +148,11 @@ def kinds() -> None:
     runs = [("lstm", v) for v in VARIANT_NAMES] + [("gru", "lstm"), ("rnn", "lstm")]
     for kind, variant in runs:
         cpu, wall = np.median([steps_per_second(kind=kind, variant=variant) for _ in range(3)], axis=0)
-        fast = kind == "lstm" and variant in FAST_VARIANTS
+        init = CELLS[kind].random(2, 4, **({"variant": variant} if kind == "lstm" else {}))
+        fast = fast_fit(init, (np.zeros((1, 4)), np.zeros(1)))
         label = kind.upper() + (f" {variant}" if kind == "lstm" else "")
-        row(label, "fast kernel (fastfit)" if fast else "engine (cells.py)", f"{cpu:.0f}", f"{wall:.0f}")
+        path = f"fast kernel (fastfit.{type(fast).__name__})" if fast else "engine (cells.py)"
+        row(label, path, f"{cpu:.0f}", f"{wall:.0f}")
 
 
 def to_target(seed: int, length: int = 50, kind: str = "lstm", seconds: float = 10.0, stop: bool = False):

@@ -6,11 +6,12 @@ Shapes: T steps, B batch, D input size, H hidden size, C outputs (1 for regressi
     loss = mean (out - y)^2            regression
          = mean -log softmax(out)_y    classification
 Every step draws a fresh batch, takes the exact BPTT gradient (dL/dh_t is zero except at the last step),
-clips the global gradient norm and makes one Adam step. The gradient comes from lstm_viz.fastfit for every
-LSTM but the peephole variant (a training-only kernel), and from the engine's own forward and backward
-(cells.py) for the GRU, the RNN and the peephole LSTM. The arithmetic runs in TrainConfig.dtype; Adam keeps
-a float64 master copy of every parameter, and the reported models are float64 either way. A seeded run
-gives the same numbers bit for bit in a given dtype; the wall-clock budget only decides how many steps.
+clips the global gradient norm and makes one Adam step. The gradient comes from lstm_viz.fastfit's
+training-only kernels for the RNN and every LSTM but the peephole variant, and from the engine's own
+forward and backward (cells.py) for the GRU and the peephole LSTM. The arithmetic runs in TrainConfig.dtype;
+Adam keeps a float64 master copy of every parameter, and the reported models are float64 either way. A
+seeded run gives the same numbers bit for bit in a given dtype; the wall-clock budget only decides how
+many steps there are.
 Layer: engine. Imports NumPy and the engine (cells, fastfit, tasks, limits) only.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from functools import partial
 import numpy as np
 
 from .cells import CELLS, VARIANT_NAMES
-from .fastfit import FAST_VARIANTS, LSTMFit
+from .fastfit import fast_fit
 from .limits import MAX_HIDDEN_SIZE, MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from .tasks import chance, check_length, make_task, sample, task_info
 
@@ -183,11 +184,9 @@ def _cell(init, learner, theta: np.ndarray):
 
 
 def learner_for(init, readout, dtype: str = "float32"):
-    """LSTMFit for the LSTM variants in fastfit.FAST_VARIANTS, else EngineFit: either has theta (float64,
+    """fastfit's kernel where it has one (fastfit.fast_fit), else EngineFit. Each has theta (float64,
     ending with W_r, b_r), grad, loss_and_grad, predict and parameters."""
-    if init.kind == "lstm" and init.variant in FAST_VARIANTS:
-        return LSTMFit(init, readout, np.dtype(dtype))
-    return EngineFit(init, readout, np.dtype(dtype))
+    return fast_fit(init, readout, np.dtype(dtype)) or EngineFit(init, readout, np.dtype(dtype))
 
 
 class EngineFit:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lstm_viz.cells import GRU, LSTM, RNN, VARIANT_NAMES
-from lstm_viz.fastfit import FAST_VARIANTS, LSTMFit
+from lstm_viz.fastfit import FAST_VARIANTS, LSTMFit, RNNFit
 from lstm_viz.tasks import TASKS, make_task
 from lstm_viz.train import (Adam, EngineFit, Progress, TrainConfig, _loss_and_grads, _score, evaluate,
                             learner_for, train)
@@ -17,26 +17,38 @@ from lstm_viz.train import (Adam, EngineFit, Progress, TrainConfig, _loss_and_gr
 SMALL = dict(hidden_size=4, batch_size=16, length=8, eval_every=20, test_size=200, max_seconds=60)
 
 
-def _case(task, variant, T, B, H=5):
+FAST = [("lstm", v) for v in FAST_VARIANTS] + [("rnn", "tanh"), ("rnn", "relu")]   # (kind, variant)
+
+
+def _model(kind, variant, D, H):
+    """kind's cell; variant is the LSTM's variant or the RNN's nonlinearity (unused for the GRU)."""
+    if kind == "rnn":
+        return RNN.random(D, H, seed=3, weight_scale=2.0, nonlinearity=variant)
+    if kind == "gru":
+        return GRU.random(D, H, seed=3, weight_scale=2.0)
+    return LSTM.random(D, H, seed=3, weight_scale=2.0, variant=variant)
+
+
+def _case(task, variant, T, B, H=5, kind="lstm"):
     info = TASKS[task]
     C = info.n_classes or 1
-    m = LSTM.random(info.input_size, H, seed=3, weight_scale=2.0, variant=variant)
+    m = _model(kind, variant, info.input_size, H)
     rng = np.random.default_rng(1)
     readout = (rng.normal(size=(C, H)), rng.normal(size=C))
     return m, readout, make_task(task, B, T, seed=2), info.kind == "classification"
 
 
-@pytest.mark.parametrize("variant", FAST_VARIANTS)
+@pytest.mark.parametrize("kind, variant", FAST)
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("T, B", [(4, 1), (9, 7), (40, 33)])
-def test_fast_loss_and_gradient_are_the_engines(task, variant, T, B):
+def test_fast_loss_and_gradient_are_the_engines(task, kind, variant, T, B):
     """The training-only kernel gives the engine's loss and every gradient (the engine's are checked by finite
     differences in test_train.py), also for a batch that follows another one through the reused buffers."""
-    m, readout, t, classify = _case(task, variant, T, B)
+    m, readout, t, classify = _case(task, variant, T, B, kind=kind)
     other = make_task(task, B, T, seed=5)
     want_loss, want = _loss_and_grads(m, readout, t.x, t.y, classify)
     for dtype, rtol in ((np.float64, 1e-12), (np.float32, 2e-4)):
-        fit = LSTMFit(m, readout, dtype)
+        fit = (RNNFit if kind == "rnn" else LSTMFit)(m, readout, dtype)
         fit.loss_and_grad(other.x, other.y, classify)
         loss = fit.loss_and_grad(t.x, t.y, classify)
         cell, (W_r, b_r) = fit.parameters(fit.grad.astype(np.float64))
@@ -46,12 +58,13 @@ def test_fast_loss_and_gradient_are_the_engines(task, variant, T, B):
             np.testing.assert_allclose(got[name], g, rtol=rtol, atol=rtol * np.abs(g).max(), err_msg=name)
 
 
-@pytest.mark.parametrize("variant", ["lstm", "cifg", "peephole"])
+@pytest.mark.parametrize("kind, variant", [("lstm", "lstm"), ("lstm", "cifg"), ("lstm", "peephole"),
+                                           ("rnn", "relu"), ("gru", None)])
 @pytest.mark.parametrize("task, T, N", [("adding", 400, 300), ("temporal_order", 9, 70)])
-def test_predict_gives_the_engines_outputs_in_chunks_of_any_size(task, variant, T, N):
+def test_predict_gives_the_engines_outputs_in_chunks_of_any_size(task, kind, variant, T, N):
     """Evaluation in the learner (what Progress.test_loss uses): the engine's read-out outputs, also when
     the test set is cut into chunks (T = 400, N = 300 needs four) and the last chunk is a short one."""
-    m, readout, t, classify = _case(task, variant, T, N, H=16)
+    m, readout, t, classify = _case(task, variant, T, N, H=16, kind=kind)
     out = m.forward(t.x).h[-1] @ readout[0].T + readout[1]
     for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-4)):
         got = learner_for(m, readout, dtype).predict(t.x)
@@ -78,15 +91,18 @@ def test_the_flat_vector_round_trips_and_every_kind_has_a_learner():
         assert np.array_equal(cell[name], a), name
     assert np.array_equal(W_r, readout[0]) and np.array_equal(b_r, readout[1])
     assert isinstance(learner_for(m, readout), LSTMFit)
-    for init in (LSTM.random(2, 3, variant="peephole"), GRU.random(2, 3), RNN.random(2, 3)):
-        fit = learner_for(init, (np.zeros((1, 3)), np.zeros(1)))
+    zero = (np.zeros((1, 3)), np.zeros(1))
+    assert isinstance(learner_for(RNN.random(2, 3, nonlinearity="relu"), zero), RNNFit)
+    for init in (LSTM.random(2, 3, variant="peephole"), GRU.random(2, 3)):
+        fit = learner_for(init, zero)
         assert isinstance(fit, EngineFit) and fit.theta.dtype == np.float64 and fit.grad.dtype == np.float32
 
 
-@pytest.mark.parametrize("variant", VARIANT_NAMES)
-def test_float64_fast_and_engine_training_agree(variant):
+@pytest.mark.parametrize("kind, variant", [("lstm", v) for v in VARIANT_NAMES] + [("rnn", "tanh"),
+                                                                                 ("rnn", "relu")])
+def test_float64_fast_and_engine_training_agree(kind, variant):
     """Ten Adam steps through either learner end at the same weights (to rounding): one recipe, same draws."""
-    m, readout, t, classify = _case("adding", variant, 8, 16, H=4)
+    m, readout, t, classify = _case("adding", variant, 8, 16, H=4, kind=kind)
     weights = []
     for fit in (learner_for(m, readout, "float64"), EngineFit(m, readout, np.float64)):
         adam = Adam({"theta": fit.theta}, 0.02)
