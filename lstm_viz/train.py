@@ -5,24 +5,31 @@ Shapes: T steps, B batch, D input size, H hidden size, C outputs (1 for regressi
     out = h_T W^T + b                  (B, C) the read-out
     loss = mean (out - y)^2            regression
          = mean -log softmax(out)_y    classification
-Every step draws a fresh batch, takes the exact BPTT gradient from the engine (dL/dh_t is zero except
-at the last step), clips the global gradient norm and makes one Adam step. A seeded run gives the same
-numbers bit for bit; the wall-clock budget only decides how many steps there are.
-Layer: engine. Imports NumPy and the engine (cells, tasks, limits) only.
+Every step draws a fresh batch, takes the exact BPTT gradient (dL/dh_t is zero except at the last step),
+clips the global gradient norm and makes one Adam step. The gradient comes from lstm_viz.fastfit's
+training-only kernels for the RNN and every LSTM but the peephole variant, and from the engine's own
+forward and backward (cells.py) for the GRU and the peephole LSTM. The arithmetic runs in TrainConfig.dtype;
+Adam keeps a float64 master copy of every parameter, and the reported models are float64 either way. A
+seeded run gives the same numbers bit for bit in a given dtype; the wall-clock budget only decides how
+many steps there are.
+Layer: engine. Imports NumPy and the engine (cells, fastfit, tasks, limits) only.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
 from .cells import CELLS, VARIANT_NAMES
+from .fastfit import fast_fit
 from .limits import MAX_HIDDEN_SIZE, MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from .tasks import chance, check_length, make_task, sample, task_info
 
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class TrainConfig:
     seed: int = 0                 # fixes the init, every batch and the test set
     target: float | None = None   # stop early at this test MSE (regression) or accuracy (classification)
     variant: str = "lstm"         # LSTM variant, a name in lstm_viz.cells.VARIANT_NAMES (kind 'lstm' only)
+    dtype: str = "float32"        # arithmetic of training, a name in DTYPES; reported models are float64
 
 
 # Where a task trains better away from the adding problem's defaults. Remembering one symbol from step 0
@@ -59,6 +67,22 @@ def recipe(task: str = "adding", **changes) -> TrainConfig:
     return replace(TrainConfig(task=task), **{**RECIPES[task], **changes})
 
 
+class _BuiltOnRead:
+    """Progress.model's storage. The trainer hands in a functools.partial, called on first read, so a step
+    whose model nobody reads never pays for building it (about a tenth of a step); a model is kept as is."""
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError("model")    # no class-level default: the dataclass field stays required
+        v = obj.__dict__["_model"]
+        if isinstance(v, partial):
+            v = obj.__dict__["_model"] = v()
+        return v
+
+    def __set__(self, obj, value):
+        obj.__dict__["_model"] = value
+
+
 @dataclass(frozen=True, eq=False)
 class Progress:
     """The model after `step` Adam steps and how it is doing."""
@@ -66,13 +90,16 @@ class Progress:
     step: int                     # Adam steps taken so far
     loss: float                   # training loss on this step's batch
     grad_norm: float              # global gradient norm of that loss, before clipping
-    test_loss: float | None       # test-set loss, on evaluation steps only
+    test_loss: float | None       # test-set loss, on evaluation steps only (computed in TrainConfig.dtype)
     test_acc: float | None        # test-set accuracy, on evaluation steps of classification tasks
     seconds: float                # wall-clock time since training started
-    model: object                 # the LSTM, GRU or RNN with these weights
-    readout: tuple                # (W (C, H), b (C,))
+    model: object = _BuiltOnRead()  # the float64 LSTM, GRU or RNN with these weights (built when first read)
+    readout: tuple                # (W (C, H), b (C,)) float64
     done: bool                    # the last report of the run
     reason: str = ""              # on the last report: 'steps', 'seconds' or 'target'
+
+    def __getstate__(self):      # a pickled report (a cache of finished runs) carries its model, built
+        return {**self.__dict__, "_model": self.model}
 
 
 def check_config(cfg: TrainConfig) -> TrainConfig:
@@ -82,8 +109,10 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
     if cfg.kind not in CELLS:
         raise ValueError(f"Unknown model kind {cfg.kind!r}; choose one of {', '.join(CELLS)}.")
     if cfg.variant not in VARIANT_NAMES or (cfg.kind != "lstm" and cfg.variant != "lstm"):
-        raise ValueError(f"variant {cfg.variant!r} is not an LSTM variant for a {cfg.kind.upper()}; an LSTM takes one "
-                         f"of {', '.join(VARIANT_NAMES)}, a GRU or RNN only 'lstm'.")
+        raise ValueError(f"variant {cfg.variant!r} is not an LSTM variant for a {cfg.kind.upper()}; an LSTM "
+                         f"takes one of {', '.join(VARIANT_NAMES)}, a GRU or RNN only 'lstm'.")
+    if cfg.dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {cfg.dtype!r}.")
     rules = [
         ("hidden_size", cfg.hidden_size, 1, MAX_HIDDEN_SIZE), ("batch_size", cfg.batch_size, 1, 1024),
         ("max_steps", cfg.max_steps, 1, MAX_TRAIN_STEPS),
@@ -111,33 +140,31 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     info = task_info(cfg.task)
     C = info.n_classes or 1
     classify = info.kind == "classification"
-    cls = CELLS[cfg.kind]
     rng = np.random.default_rng(cfg.seed)
-    init = cls.random(info.input_size, cfg.hidden_size, seed=int(rng.integers(2**31)),
-                      forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale,
-                      **({"variant": cfg.variant} if cfg.kind == "lstm" else {}))
-    names = tuple(init.parameters())                         # PARAMS, and weight_peep for peepholes
-    H = cfg.hidden_size
-    k = 1.0 / np.sqrt(H)
-    params = {name: np.array(getattr(init, name)) for name in names}
-    params["readout.weight"] = rng.uniform(-k, k, (C, H))   # (C, H) as torch.nn.Linear
-    params["readout.bias"] = np.zeros(C)                     # (C,)
+    init = CELLS[cfg.kind].random(info.input_size, cfg.hidden_size, seed=int(rng.integers(2**31)),
+                                  forget_bias=cfg.forget_bias, weight_scale=cfg.weight_scale,
+                                  **({"variant": cfg.variant} if cfg.kind == "lstm" else {}))
+    k = 1.0 / np.sqrt(cfg.hidden_size)
+    readout = (rng.uniform(-k, k, (C, cfg.hidden_size)), np.zeros(C))   # (C, H), (C,) as torch.nn.Linear
     test = make_task(cfg.task, cfg.test_size, cfg.length, seed=int(rng.integers(2**31)))
     data_rng = np.random.default_rng(int(rng.integers(2**31)))
-    adam = Adam(params, cfg.lr)
+    learner = learner_for(init, readout, cfg.dtype)
+    theta, g = learner.theta, learner.grad                   # (P,) float64 master copy, (P,) its gradient
+    adam = Adam({"theta": theta}, cfg.lr)
     start = time.perf_counter()
     step = 0
     while True:
-        model = init.with_parameters(**{name: params[name] for name in names})
-        readout = (params["readout.weight"].copy(), params["readout.bias"].copy())
+        weights = theta.copy()                               # this step's parameters, for its report
+        readout = (weights[-C * cfg.hidden_size - C:-C].reshape(C, -1), weights[-C:])  # theta ends W_r, b_r
+        model = partial(_cell, init, learner, weights)
         x, y = sample(cfg.task, cfg.batch_size, cfg.length, data_rng)
-        loss, grads = _loss_and_grads(model, readout, x, y, classify)
-        grad_norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+        loss = learner.loss_and_grad(x, y, classify)
+        grad_norm = float(np.sqrt(np.dot(g, g)))
         seconds = time.perf_counter() - start
         reason = ("steps" if step >= cfg.max_steps else "seconds" if seconds >= cfg.max_seconds else "")
         test_loss = test_acc = None
         if reason or step % cfg.eval_every == 0:
-            test_loss, test_acc = evaluate(model, readout, test.x, test.y, classify)
+            test_loss, test_acc = _score(learner.predict(test.x), test.y, classify)
             if not reason and cfg.target is not None and step > 0:
                 reached = test_acc >= cfg.target if classify else test_loss <= cfg.target
                 reason = "target" if reached else ""
@@ -146,10 +173,55 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
         if reason:
             return
         if cfg.clip and grad_norm > cfg.clip:
-            for g in grads.values():
-                g *= cfg.clip / grad_norm
-        adam.step(params, grads)
+            g *= cfg.clip / grad_norm
+        adam.step({"theta": theta}, {"theta": g})
         step += 1
+
+
+def _cell(init, learner, theta: np.ndarray):
+    """init's kind of cell with the parameters in theta."""
+    return init.with_parameters(**learner.parameters(theta)[0])
+
+
+def learner_for(init, readout, dtype: str = "float32"):
+    """fastfit's kernel where it has one (fastfit.fast_fit), else EngineFit. Each has theta (float64,
+    ending with W_r, b_r), grad, loss_and_grad, predict and parameters."""
+    return fast_fit(init, readout, np.dtype(dtype)) or EngineFit(init, readout, np.dtype(dtype))
+
+
+class EngineFit:
+    """The general path: the engine's forward and backward (cells.py) for any cell, with the parameters
+    (float64, ending with the read-out W_r, b_r as LSTMFit's do) and their gradient as flat vectors."""
+
+    def __init__(self, init, readout, dtype=np.float32):
+        self.cell, self.dtype = init.astype(dtype), np.dtype(dtype)
+        arrays = {**init.parameters(), "readout.weight": readout[0], "readout.bias": readout[1]}
+        self.names, self.shapes = tuple(arrays), [np.shape(a) for a in arrays.values()]
+        self.theta = np.concatenate([np.ravel(a) for a in arrays.values()]).astype(np.float64)  # (P,)
+        self.grad = np.zeros(len(self.theta), self.dtype)                                     # (P,)
+        self._params, self._grads = self._split(self.theta), self._split(self.grad)           # views
+
+    def _split(self, v: np.ndarray) -> dict:
+        ends = np.cumsum([int(np.prod(s)) for s in self.shapes])
+        return {n: v[e - int(np.prod(s)):e].reshape(s) for n, s, e in zip(self.names, self.shapes, ends)}
+
+    def parameters(self, theta: np.ndarray | None = None) -> tuple[dict, tuple]:
+        """(the cell's parameters by name, (W_r, b_r)): views of theta (default self.theta)."""
+        p = self._params if theta is None else self._split(theta)
+        return {n: p[n] for n in self.names[:-2]}, (p["readout.weight"], p["readout.bias"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The read-out's outputs (N, C) for x (T, N, D) with the current theta, in dtype."""
+        cell, readout = self.parameters()
+        return _readout(self.cell.with_parameters(**cell).forward(x).h[-1], readout)
+
+    def loss_and_grad(self, x: np.ndarray, y: np.ndarray, classify: bool) -> float:
+        """Loss of the batch x (T, B, D), y (B,), and its gradient written into self.grad."""
+        cell, readout = self.parameters()
+        loss, grads = _loss_and_grads(self.cell.with_parameters(**cell), readout, x, y, classify)
+        for name, view in self._grads.items():
+            view[...] = grads[name]
+        return loss
 
 
 @dataclass(eq=False)
@@ -238,7 +310,7 @@ def lag_sweep(task: str = "adding", lengths=SWEEP_LENGTHS, kinds=("rnn", "lstm")
 
 
 def sweep_scores(points, task: str) -> dict[str, list[tuple[int, float]]]:
-    """Lag-sweep results by model ('LSTM' ...): (length, final test accuracy or MSE), as the page plots them."""
+    """Lag-sweep results by model ('LSTM' ...): (length, final test accuracy or MSE), as the page plots."""
     classify = task_info(task).kind == "classification"
     out: dict[str, list[tuple[int, float]]] = {}
     for p in points:
@@ -248,7 +320,11 @@ def sweep_scores(points, task: str) -> dict[str, list[tuple[int, float]]]:
 
 def evaluate(model, readout, x, y, classify: bool) -> tuple[float, float | None]:
     """(loss, accuracy) on a data set; accuracy is None for regression."""
-    out = _readout(model.forward(x).h[-1], readout)
+    return _score(_readout(model.forward(x).h[-1], readout), y, classify)
+
+
+def _score(out: np.ndarray, y: np.ndarray, classify: bool) -> tuple[float, float | None]:
+    """(loss, accuracy) of read-out outputs out (N, C) against y."""
     if classify:
         return float(_cross_entropy(out, y)[0]), float(np.mean(out.argmax(1) == y))
     return float(np.mean((out[:, 0] - y) ** 2)), None
