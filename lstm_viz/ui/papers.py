@@ -12,7 +12,8 @@ from .. import papers
 from ..cells import LSTM_VARIANTS
 from ..limits import MAX_TRAIN_SECONDS
 
-LIVE_KEY = "papers_live"          # session key: the last live run, a dict (see _run_adding, _run_variant)
+LIVE_KEY = "papers_live"          # session key: the last live run, a dict (see _run_adding, greff_run)
+START_KEY = "papers_live_start"   # session key: "Run it here" was pressed (read once)
 HS_LIVE = "The adding problem exactly as Hochreiter & Schmidhuber (1997) published it, at a short length"
 GREFF_LIVE = "One LSTM variant of Greff et al. (2017) on the adding problem"
 GREFF_LIVE_TASK = papers.GreffTask("adding", 50, 300, 0.01)
@@ -66,18 +67,24 @@ def _live() -> None:
     if choice == HS_LIVE:
         T = right.slider("Length T (the paper: 100)", 22, 60, 30, key="papers_live_T",
                          help="The lag to bridge is at least T/2 steps; longer takes longer.")
-        go = st.button("Run it here", key="papers_live_go", type="primary")
-        if go:
+        st.button("Run it here", key="papers_live_go", type="primary", on_click=_request)
+        if st.session_state.pop(START_KEY, False):
             st.session_state[LIVE_KEY] = _run_adding(int(T), int(seed))
     else:
         variant = right.selectbox("Variant", [v for v, _ in LSTM_VARIANTS], key="papers_live_variant",
                                   format_func=lambda v: f"{v}: {VARIANT_WORDS[v]}")
-        if st.button("Run it here", key="papers_live_go", type="primary"):
+        st.button("Run it here", key="papers_live_go", type="primary", on_click=_request)
+        if st.session_state.pop(START_KEY, False):
             with st.spinner(f"Training the {variant} variant for {GREFF_LIVE_TASK.max_steps} steps ..."):
                 st.session_state[LIVE_KEY] = papers.greff_run(GREFF_LIVE_TASK, variant, int(seed))
     last = st.session_state.get(LIVE_KEY)
     if last is not None:
         st.markdown(live_sentence(last, committed()))
+
+
+def _request() -> None:
+    """on_click of "Run it here": a flag read once, so the click survives a rerun of the page."""
+    st.session_state[START_KEY] = True
 
 
 def _run_adding(T: int, seed: int) -> dict:
