@@ -68,8 +68,8 @@ def hs_rows(runs: list[dict], batch: int) -> list[dict]:
                 med = int(np.median(got))
                 mae = max(r["window_mae"] for r in mine if r["solved"])
                 ours = (f"median {med:,} ({_span(got)}); {len(got)} of {len(mine)} seeds solved; batches of "
-                        f"{batch}; at most {worst} of 2,560 test sequences wrong; mean |error| at the stop "
-                        f"at most {mae:.4f}" + (", below 0.01 too" if mae < papers.HS_MEAN else ""))
+                        f"{batch}; at most {worst} of 2,560 test sequences wrong; mean absolute error at the "
+                        f"stop at most {mae:.4f}" + (", below 0.01 too" if mae < papers.HS_MEAN else ""))
                 ratio, missed = med / paper, len(mine) - len(got)
                 verdict = (f"{'Agrees' if 0.5 <= ratio <= 2 else 'Same direction'}: LSTM bridges lags of "
                            f"{T // 2}+ steps; our median is {ratio:.2f}x the paper's count"
@@ -80,8 +80,8 @@ def hs_rows(runs: list[dict], batch: int) -> list[dict]:
             rows.append(dict(
                 paper="Hochreiter & Schmidhuber 1997",
                 experiment=f"adding problem as published, T = {T}, {cell}",
-                measured="training sequences until the last 2,000 were all solved (|error| < 0.04) and their "
-                         "mean squared error was below 0.01",
+                measured="training sequences until the last 2,000 were all solved (absolute error below "
+                         "0.04) and their mean squared error was below 0.01",
                 paper_figure=f"{paper:,} (online, one sequence per update; 2 blocks of 2 cells, "
                              "no forget gate)",
                 ours=ours, seeds=_seeds([r["seed"] for r in mine]), seconds=sum(r["seconds"] for r in mine),
@@ -96,8 +96,8 @@ WORDS = {"worse": "worse than", "better": "better than", "slower": "slower to le
 def _task_words(summary, variant, task) -> str:
     row = {r["variant"]: r for r in summary if r["task"] == task}
     me, ref, n = row[variant], row[papers.GREFF_REFERENCE], len(row)
-    steps = (f", {_steps(me)} vs {_steps(ref)} steps to target"
-             if me["median_steps"] or ref["median_steps"] else "")
+    steps = (f", median steps to target {_steps(me)} ({me['reached']} of {me['seeds']} seeds got there) vs "
+             f"{_steps(ref)}")
     rank = f"{steps} (rank {me['rank']} of {n})"
     if task == "adding":
         return f"adding: MSE {me['median_error']:.2g} vs {ref['median_error']:.2g}{rank}"
@@ -106,7 +106,10 @@ def _task_words(summary, variant, task) -> str:
 
 
 def _steps(row) -> str:
-    return "-" if row["median_steps"] is None else f"{row['median_steps']:.0f}"
+    """Median steps to the target, or why there is none (the median needs most seeds to get there)."""
+    if row["median_steps"] is not None:
+        return f"{row['median_steps']:.0f}"
+    return "never" if row["reached"] == 0 else "not on most seeds"
 
 
 def greff_rows(summary: list[dict], runs: list[dict], specs) -> list[dict]:
@@ -186,19 +189,26 @@ def run_all(plan: dict, lengths, log=print) -> tuple[dict, dict]:
             for seed in plan["greff_seeds"]:
                 greff_runs.append(papers.greff_run(spec, variant, seed))
                 log(f"  Greff {spec.task} {variant} seed {seed}: {greff_runs[-1]}")
-    summary = papers.greff_summary(greff_runs)
     acfg, anbn_runs, models = anbn.AnbnConfig(steps=plan["anbn_steps"]), [], {}
     for seed in plan["anbn_seeds"]:
         result, model, readout = anbn.anbn_run(replace(acfg, seed=seed), plan["anbn_n_max"])
         anbn_runs.append(result)
         models[seed] = (model, readout)
         log(f"  a^n b^n seed {seed}: {result}")
-    rows = (hs_rows(hs_runs, papers.HSConfig().batch_size) + greff_rows(summary, greff_runs, specs)
-            + [anbn_row(anbn_runs, acfg)])
-    results = dict(rows=rows, hs=dict(config=papers.config_dict(papers.HSConfig()), runs=hs_runs),
-                   greff=dict(tasks=[vars(s) for s in specs], runs=greff_runs, summary=summary),
+    results = dict(hs=dict(config=papers.config_dict(papers.HSConfig()), runs=hs_runs),
+                   greff=dict(tasks=[vars(s) for s in specs], runs=greff_runs,
+                              summary=papers.greff_summary(greff_runs)),
                    anbn=dict(config=papers.config_dict(acfg), runs=anbn_runs))
     return results, models
+
+
+def with_rows(results: dict) -> dict:
+    """The results with their paper-vs-ours rows, rebuilt from the stored runs alone."""
+    specs = [papers.GreffTask(**t) for t in results["greff"]["tasks"]]
+    rows = (hs_rows(results["hs"]["runs"], results["hs"]["config"]["batch_size"])
+            + greff_rows(results["greff"]["summary"], results["greff"]["runs"], specs)
+            + [anbn_row(results["anbn"]["runs"], anbn.AnbnConfig(**results["anbn"]["config"]))])
+    return {"rows": rows, **{k: v for k, v in results.items() if k != "rows"}}
 
 
 def markdown(results: dict) -> str:
@@ -208,8 +218,36 @@ def markdown(results: dict) -> str:
     lines = [f"| {r['paper']} | {r['experiment']}: {r['measured']} | {r['paper_figure']} | {r['ours']} | "
              f"{r['seeds']} | {r['seconds']:.0f} s | {r['verdict']} |" for r in results["rows"]]
     g = results["generated"]
-    note = (f"\n\n`{g['command']}`: {g['seconds'] / 60:.0f} min in all on {g['machine']}.")
-    return "\n".join([head, *lines]) + note
+    note = f"\n\n`{g['command']}`: {g['seconds'] / 60:.0f} min in all on {g['machine']}."
+    return "\n".join([head, *lines]) + note + "\n\n" + variant_table(results)
+
+
+def variant_table(results: dict) -> str:
+    """Every variant of the Greff runs: median final score and steps to the target, per task."""
+    tasks = results["greff"]["tasks"]
+    rows = {(r["task"], r["variant"]): r for r in results["greff"]["summary"]}
+    goal = {t["task"]: f"MSE {t['target']:g}" if t["task"] == "adding" else f"{t['target']:.0%}"
+            for t in tasks}
+    head = "| variant | " + " | ".join(
+        f"{t['task'].replace('_', ' ')}: {'MSE' if t['task'] == 'adding' else 'accuracy'} | median steps to "
+        f"{goal[t['task']]} (seeds there)" for t in tasks) + " |"
+    lines = [head, "|---" + "|---:" * 2 * len(tasks) + "|"]
+    for v in dict.fromkeys(r["variant"] for r in results["greff"]["summary"]):
+        cells = []
+        for t in tasks:
+            r = rows[(t["task"], v)]
+            err = r["median_error"]
+            score = f"{err:.2g}" if t["task"] == "adding" else f"{100 * (1 - err):.0f}%"
+            cells += [score, f"{_steps(r)} ({r['reached']} of {r['seeds']})"]
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    budget = "; ".join(f"{t['task'].replace('_', ' ')}: {t['max_steps']} Adam steps at T = {t['length']}"
+                       for t in tasks)
+    return (f"Greff et al.'s variants on our tasks, medians over seeds {_seeds(_greff_seeds(results))} "
+            f"({budget}; 'peephole' is their vanilla LSTM, 'lstm' their NP):\n\n" + "\n".join(lines))
+
+
+def _greff_seeds(results: dict) -> list[int]:
+    return sorted({r["seed"] for r in results["greff"]["runs"]})
 
 
 def write_preset(results: dict, models: dict) -> None:
@@ -246,7 +284,11 @@ def main(argv=None) -> None:
     ap.add_argument("--readme", action="store_true", help="rewrite the table in README.md")
     ap.add_argument("--preset", action="store_true", help="write lstm_viz/presets/anbn_peephole.npz")
     ap.add_argument("--lengths", type=int, nargs="+", default=[100], help="adding-problem T (100 500 1000)")
+    ap.add_argument("--rows-only", action="store_true",
+                    help="run nothing: rebuild the rows and tables from the stored runs of the results file")
     args = ap.parse_args(argv)
+    if args.rows_only:
+        return _rows_only(args)
     t0 = time.perf_counter()
     results, models = run_all(QUICK if args.quick else FULL, args.lengths)
     command = "python scripts/reproduce_papers.py" + (" --quick" if args.quick else "") + (
@@ -257,12 +299,23 @@ def main(argv=None) -> None:
                 f"{os.getloadavg()[0]:.0f} at the end, numpy {np.__version__}")
     if args.preset:
         write_preset(results, models)
+    results = with_rows(results)
     table = markdown(results)
     print("\n" + table)
     out = args.out or (None if args.quick else papers.RESULTS_PATH)
     if out:
         papers.save_results(results, out)
         print(f"wrote {out}")
+    if args.readme:
+        write_readme(table)
+
+
+def _rows_only(args) -> None:
+    path = args.out or papers.RESULTS_PATH
+    results = with_rows(papers.load_results(path))
+    papers.save_results(results, path)
+    table = markdown(results)
+    print(table + f"\nrewrote the rows of {path}")
     if args.readme:
         write_readme(table)
 
