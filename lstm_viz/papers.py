@@ -239,6 +239,7 @@ def greff_summary(runs: list[dict]) -> list[dict]:
             rows.append(dict(task=task, variant=v, seeds=len(mine),
                              median_error=float(np.median([r["error"] for r in mine])),
                              reached=len(hit), median_steps=steps,
+                             cut=sum(r.get("reason", "steps") != "steps" for r in mine),  # by the clock
                              seconds=float(sum(r["seconds"] for r in mine))))
         for r in rows:
             r["rank"] = 1 + sum(o["median_error"] < r["median_error"] for o in rows)   # ties share a rank
