@@ -255,6 +255,8 @@ def test_panel_shows_the_table_and_a_live_run_completes():
     shown = text(at)
     for row in load_results()["rows"]:
         assert row["verdict"] in shown
+    for variant in ("lstm", "peephole", "nig", "nfg", "nog", "niaf", "noaf", "cifg"):
+        assert f"| {variant} |" in shown                                  # the eight-variant table
     at.get_by_key("papers_live_T").set_value(22)
     at.get_by_key("papers_live_go").click().run()
     ok(at)
