@@ -18,9 +18,12 @@ Hochreiter & Schmidhuber (1997), experiment 4, the adding problem as published (
     and score each sequence before the update that uses it, as online learning would.
     Variable length in a batch: each sequence is read out at its own last step. The cell is causal,
     so the zero padding after a sequence's end changes nothing before it, and dL/dh is 0 there.
-Greff et al. (2017), "LSTM: A Search Space Odyssey": lstm_viz.train.run with TrainConfig.variant on
-    the app's adding problem and temporal order, every variant on the same steps and seeds.
-Gers & Schmidhuber (2001), a^n b^n: lstm_viz.anbn.
+    The app's own adding task (lstm_viz.tasks) is the later form of Le et al. (2015): values in [0, 1],
+    target the plain sum, chance MSE 1/6. It is not this task.
+Greff et al. (2017), "LSTM: A Search Space Odyssey": lstm_viz.train.train with TrainConfig.variant on
+    the app's adding problem and temporal order, every variant on the same steps and seeds; their
+    "vanilla" LSTM has peepholes, our "peephole" (GREFF_REFERENCE).
+Gers & Schmidhuber (2001), a^n b^n: lstm_viz.anbn (its own module, to keep each under 400 lines).
 """
 from __future__ import annotations
 
