@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .anbn import sample_text as anbn_text
 from .sequences import format_sequence
 from .tasks import TASKS, make_task
 from .weights import read_weights
@@ -105,6 +106,11 @@ def _catalog() -> dict[str, Preset]:
                 f"{_NAMES[kind]}, {TRAINED_HIDDEN} units, trained on {_TASK_WORDS[task]} at "
                 f"T={TRAINED_LENGTH}: {_SCORES[key]}.",
                 kind, task, TASKS[task].input_size, TRAINED_HIDDEN, sequence)
+    out["anbn_peephole"] = Preset(   # scripts/reproduce_papers.py --preset; numbers in presets/README.md
+        "anbn_peephole", "Peephole LSTM that counts aⁿbⁿ (2 units, Gers & Schmidhuber 2001)",
+        "Trained on S aⁿ bⁿ for n ≤ 10 to name the possible next symbols (a, b, end); unit 0's cell state "
+        "falls by 1.00 per a and climbs back by about 1 per b, and it gets every n up to 2,568 right.",
+        "lstm", None, 3, 2, anbn_text(12))
     return out
 
 

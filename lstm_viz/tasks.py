@@ -43,7 +43,8 @@ class TaskInfo:
 
 TASKS: dict[str, TaskInfo] = {
     "adding": TaskInfo(
-        "Add the two marked numbers in a long list of random numbers (Hochreiter & Schmidhuber 1997).",
+        "Add the two marked numbers in a long list of random numbers in [0, 1] (Le et al. 2015's form of "
+        "Hochreiter & Schmidhuber's 1997 task).",
         "regression", 2, 0, ("value", "marker"), (), default_length=50, min_length=2),
     "first_symbol": TaskInfo(
         "Remember which of 4 symbols came first, across a run of random distractors.",

@@ -92,3 +92,7 @@ with st.expander("Skip training: the shipped trained models"):
     for key, preset in shipped.items():
         st.markdown(f"**{preset.title}** — {preset.description}")
         st.button("Use it on the other pages", key=f"train_preset_{key}", on_click=ui.use_preset, args=(key,))
+
+from lstm_viz.ui.papers import reproduce_panel  # noqa: E402
+
+reproduce_panel()

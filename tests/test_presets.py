@@ -33,6 +33,8 @@ def test_every_preset_loads_with_its_documented_sizes(key):
         assert p.input_size == TASKS[p.task].input_size
         assert loaded.readout_weight.shape == (TASKS[p.task].n_classes or 1, p.hidden_size)
         assert loaded.readout_bias.shape == (TASKS[p.task].n_classes or 1,)
+    elif key == "anbn_peephole":   # trained outside lstm_viz.tasks: a read-out at every step, 3 next symbols
+        assert loaded.readout_weight.shape == (3, p.hidden_size) and loaded.readout_bias.shape == (3,)
     else:
         assert loaded.readout_weight is None and loaded.readout_bias is None
         with pytest.raises(ValueError):
