@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from gradcheck import numgrad
+
 from lstm_viz import GRU, LSTM, RNN, Stack
 
 CELLS = [LSTM, GRU, RNN]
@@ -25,18 +27,7 @@ def _loss(m, x, h0, c0, w):
     return float(np.sum(_run(m, x, h0, c0).h * w))
 
 
-def _numgrad(f, a, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of a (changed in place)."""
-    g = np.zeros_like(a)
-    for k in np.ndindex(a.shape):
-        old = a[k]
-        a[k] = old + eps
-        up = f()
-        a[k] = old - eps
-        down = f()
-        a[k] = old
-        g[k] = (up - down) / (2 * eps)
-    return g
+_numgrad = numgrad
 
 
 @pytest.mark.parametrize("cls", CELLS)

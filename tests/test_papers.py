@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gradcheck import numgrad
 from apptest_helpers import app, ok, text
 
 from lstm_viz.anbn import (AnbnConfig, accepts, anbn_loss, anbn_run, anbn_strings, anbn_train, counter_unit,
@@ -64,14 +65,7 @@ def _check_gradients(loss, params: dict, tol=1e-6):
     """Central differences on every entry of every parameter against loss()'s own gradients."""
     _, grads = loss()
     for name, p in params.items():
-        num = np.zeros_like(p)
-        for ix in np.ndindex(p.shape):
-            old = p[ix]
-            p[ix] = old + 1e-6
-            up = loss()[0]
-            p[ix] = old - 1e-6
-            num[ix] = (up - loss()[0]) / 2e-6
-            p[ix] = old
+        num = numgrad(lambda: loss()[0], p)
         assert np.allclose(grads[name], num, atol=tol, rtol=1e-4), name
 
 

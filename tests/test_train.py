@@ -3,6 +3,7 @@ import time
 
 import numpy as np
 import pytest
+from gradcheck import numgrad
 
 from lstm_viz import CELLS
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
@@ -34,15 +35,7 @@ def test_loss_gradient_matches_finite_differences(kind, task):
 
     _, grads = loss()
     for name, p in params.items():
-        num = np.zeros_like(p)
-        for ix in np.ndindex(p.shape):
-            old = p[ix]
-            p[ix] = old + 1e-6
-            up = loss()[0]
-            p[ix] = old - 1e-6
-            down = loss()[0]
-            p[ix] = old
-            num[ix] = (up - down) / 2e-6
+        num = numgrad(lambda: loss()[0], p)
         np.testing.assert_allclose(grads[name], num, rtol=1e-5, atol=1e-8, err_msg=name)
 
 

@@ -7,6 +7,8 @@ which never touch the backward code.
 import numpy as np
 import pytest
 
+from gradcheck import numgrad
+
 from lstm_viz import LSTM, RNN, Stack
 from lstm_viz.cells import LSTM_VARIANTS, VARIANT_NAMES
 from lstm_viz.train import train
@@ -52,18 +54,7 @@ def _inputs(T, B, D, H, seed=0):
     return rng.normal(size=(T, *lead, D)), rng.normal(size=(*lead, H)) * 0.5, rng.normal(size=(*lead, H)) * 0.5
 
 
-def _numgrad(f, a, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of a (changed in place)."""
-    g = np.zeros_like(a)
-    for k in np.ndindex(a.shape):
-        old = a[k]
-        a[k] = old + eps
-        up = f()
-        a[k] = old - eps
-        down = f()
-        a[k] = old
-        g[k] = (up - down) / (2 * eps)
-    return g
+_numgrad = numgrad
 
 
 def _check_gradients(m, x, h0, c0, clamp=None, seed=1):
