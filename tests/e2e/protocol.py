@@ -165,8 +165,9 @@ class ProtocolSession:
         return await self._send(self._client_state(page_hash=self.page_hash), timeout)
 
     def widget(self, key: str) -> Widget:
+        """The widget with this key: drawn by the run in progress (a Cancel button while it waits) or the last."""
         try:
-            return self.widgets[key]
+            return self._widgets(self._run.elements).get(key) or self.widgets[key]
         except KeyError:
             raise KeyError(f"no widget with key {key!r} on this page; there are {sorted(self.widgets)}") from None
 
@@ -197,17 +198,49 @@ class ProtocolSession:
         return msg
 
     async def _send(self, msg, timeout: float) -> Run:
+        t = time.perf_counter()
+        await self._start(msg)
+        return await self.finished(timeout, since=t)
+
+    async def _start(self, msg) -> None:
         if self._ws is None:
             raise Disconnected("not connected")
         self._run, self._done = Run(), asyncio.get_running_loop().create_future()
-        t = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
+
+    async def press(self, key: str) -> None:
+        """Press a button and return at once, while its run goes on (a training); `finished()` waits for it."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+        await self._start(self._client_state(page_hash=self.page_hash,
+                                             extra=[WidgetState(id=self.widget(key).id, trigger_value=True)]))
+
+    async def finished(self, timeout: float = 60.0, since: float | None = None) -> Run:
+        """Wait for the run in progress to end (its script_finished message)."""
         try:
             run = await asyncio.wait_for(asyncio.shield(self._done), timeout)
         except TimeoutError:
             raise TimeoutError(f"no script_finished within {timeout:.0f} s") from None
-        run.seconds = time.perf_counter() - t
+        run.seconds = time.perf_counter() - since if since is not None else 0.0
         return run
+
+    def texts(self) -> list[str]:
+        """The words of the run in progress (or the last one): alerts, markdown, toasts, progress bars' text."""
+        out = []
+        for what, proto, _ in list(self._run.elements.values()):
+            text = getattr(proto, {"alert": "body", "markdown": "body", "progress": "text", "toast": "body"}.get(what, ""), None)
+            if isinstance(text, str):
+                out.append(text)
+        return out
+
+    async def until(self, words: str, timeout: float = 30.0) -> str:
+        """Wait until the run in progress shows these words; the text that holds them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [t for t in self.texts() if words in t]
+            if found:
+                return found[-1]
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"{words!r} not shown within {timeout:.0f} s; the page shows {self.texts()}")
 
     # -- the reader -------------------------------------------------------------------------------------
 
@@ -247,28 +280,39 @@ class ProtocolSession:
             self._finish(msg.script_finished)
 
     def _element(self, msg) -> None:
-        if msg.delta.WhichOneof("type") != "new_element":
+        kind = msg.delta.WhichOneof("type")
+        if kind not in ("new_element", "add_block"):
+            return
+        path, elements = tuple(msg.metadata.delta_path), self._run.elements
+        if path in elements:         # redrawn in place (st.empty): whatever sat inside the old one is gone
+            for old in [p for p in elements if len(p) > len(path) and p[:len(path)] == path]:
+                del elements[old]
+        if kind == "add_block":
+            elements[path] = ("block", None, msg.metadata.active_script_hash)
             return
         el = msg.delta.new_element
         what = el.WhichOneof("type")
         proto = getattr(el, what) if what else None
-        self._run.elements[tuple(msg.metadata.delta_path)] = (what, proto, msg.metadata.active_script_hash)
+        elements[path] = (what, proto, msg.metadata.active_script_hash)
         if what == "exception" and not proto.is_warning:
             self._run.exceptions.append(f"{proto.type}: {proto.message}"[:300])
         if msg.metadata.cacheable and msg.hash:
             self._cache[msg.hash] = (what, self._runs)
 
+    def _widgets(self, elements: dict) -> dict[str, Widget]:
+        widgets = {}
+        for what, proto, script in list(elements.values()):
+            if what in WIRE and proto is not None and proto.id.count("-") >= 2:
+                key = proto.id.split("-", 2)[2]         # "$$ID-<hash>-<user key>"
+                if key != "None":
+                    widgets[key] = Widget(key, proto.id, what, proto, script == self.main_hash)
+        return widgets
+
     def _finish(self, status: int) -> None:
         if status == FINISHED_EARLY:
             return                       # a rerun replaced this run; the one that replaces it will finish
         self._run.status = status
-        widgets = {}
-        for what, proto, script in self._run.elements.values():
-            if what in WIRE and proto is not None and proto.id.count("-") >= 2:
-                key = proto.id.split("-", 2)[2]
-                if key != "None":
-                    widgets[key] = Widget(key, proto.id, what, proto, script == self.main_hash)
-        self.widgets = widgets
+        self.widgets = self._widgets(self._run.elements)
         self._cache = {h: v for h, v in self._cache.items() if v[1] > self._runs - CACHE_AGE}
         if self._done is not None and not self._done.done():
             self._done.set_result(self._run)
