@@ -53,6 +53,7 @@ class Stats:
     errors: list = field(default_factory=list)
     reconnects: int = 0
     interactions: int = 0
+    visitors: dict = field(default_factory=dict)    # n -> upstreams, reconnects, when each render finished
 
 
 def sequence_text(rng: random.Random) -> str:
@@ -129,7 +130,7 @@ async def visitor(n: int, url: str, stats: Stats, plan: dict, start: asyncio.Eve
         stats.errors.append(f"visitor {n}: could not load the app: {type(e).__name__}: {e}")
         return await s.close()
     await start.wait()
-    presses = 0
+    presses, done_at = 0, []
     try:
         while time.monotonic() < stop_at[0] and stats.interactions < plan["max_interactions"]:
             stats.interactions += 1
@@ -148,12 +149,14 @@ async def visitor(n: int, url: str, stats: Stats, plan: dict, start: asyncio.Eve
                     stats.errors.append(f"visitor {n} on /{s.page()}: {e}")
                 continue
             (stats.trainings.append(run.seconds) if name == "train" else stats.renders.append((name, run.seconds)))
+            done_at.append(time.monotonic())
             _check(stats, n, name, run)
             await asyncio.sleep(rng.uniform(*plan["think"]))    # a visitor reads the result before the next change
     except Exception as e:  # noqa: BLE001
         stats.errors.append(f"visitor {n}: {type(e).__name__}: {e}")
     finally:
         stats.reconnects += s.reconnects
+        stats.visitors[n] = {"upstreams": s.upstreams, "reconnects": s.reconnects, "done_at": done_at}
         await s.close()
 
 
@@ -228,7 +231,8 @@ async def drive(url: str, servers, sessions: int, seconds: float, train: int = 0
         "first_load_p50_ms": round(1000 * loads[0]), "first_load_p95_ms": round(1000 * loads[1]),
         "server_cpu_share": round((_cpu(servers) - cpu0) / share, 2),
         "client_cpu_share": round((_own_cpu() - me0) / share, 2),
-        "rss_peak_mb": round(max(rss, default=0) / 2**20), "load_average": os.getloadavg()[0]}
+        "rss_peak_mb": round(max(rss, default=0) / 2**20), "load_average": os.getloadavg()[0],
+        "started_at": t0, "visitors": stats.visitors}
 
 
 def _cpu(servers) -> float:

@@ -77,7 +77,7 @@ class ProtocolSession:
         self.widgets: dict[str, Widget] = {}  # user key -> widget, from the last finished run
         self.states: dict[str, object] = {}  # widget id -> WidgetState proto the session has set
         self.reconnects = 0
-        self.upstream = ""                   # X-Upstream of the websocket's handshake, when a proxy adds one
+        self.upstreams: list[str] = []       # X-Upstream of each websocket handshake, when a proxy adds one
         self._cookies = CookieJar()
         self._http = urllib.request.build_opener(urllib.request.ProxyHandler({}),
                                                  urllib.request.HTTPCookieProcessor(self._cookies))
@@ -100,7 +100,7 @@ class ProtocolSession:
             origin=f"http://{url.netloc}", proxy=None, ping_interval=None, max_size=None,
             open_timeout=self.open_timeout,
             additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else None)
-        self.upstream = self._ws.response.headers.get("X-Upstream", "")
+        self.upstreams.append(self._ws.response.headers.get("X-Upstream", ""))
         self._reader = asyncio.create_task(self._read(self._ws))
 
     def _get(self, path: str) -> None:
@@ -206,7 +206,10 @@ class ProtocolSession:
         if self._ws is None:
             raise Disconnected("not connected")
         self._run, self._done = Run(), asyncio.get_running_loop().create_future()
-        await self._ws.send(msg.SerializeToString())
+        try:
+            await self._ws.send(msg.SerializeToString())
+        except ConnectionClosed as e:
+            raise Disconnected(f"the connection was closed: {e}") from None
 
     async def press(self, key: str) -> None:
         """Press a button and return at once, while its run goes on (a training); `finished()` waits for it."""
