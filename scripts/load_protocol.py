@@ -19,7 +19,9 @@ and is reported apart. Errors: exception elements shown to a visitor, connection
 remade, interactions without a script_finished within 30 s, tracebacks in the server logs. A dropped
 connection that reconnects, as the frontend does, is counted as a reconnect. Bounded: --max-interactions in
 all, and the run stops --seconds after the last visitor has loaded (training presses are cut off then).
-Server memory is the peak resident size (VmHWM) of the server process(es).
+Server memory is the peak resident size (VmHWM) of the server process(es). --replicas 2 starts two app
+processes behind nginx with cookie affinity (tests/e2e/nginx.py), one per core: Python runs one thread at a
+time, so one Streamlit process uses about one core however many the machine has.
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +134,7 @@ async def visitor(n: int, url: str, stats: Stats, plan: dict, start: asyncio.Eve
         stats.errors.append(f"visitor {n}: could not load the app: {type(e).__name__}: {e}")
         return await s.close()
     await start.wait()
+    await asyncio.sleep(rng.uniform(0, plan["think"][1]))   # out of step, as students are: no burst at the start
     presses, done_at = 0, []
     try:
         while time.monotonic() < stop_at[0] and stats.interactions < plan["max_interactions"]:
@@ -267,13 +272,24 @@ def summary(r: dict) -> str:
 
 
 def run(sessions: int = 100, seconds: float = 60.0, train: int = 0, root: Path = ROOT, log_path=None,
-        **options) -> dict:
-    """Start the app's server on a free loopback port, drive it, stop it; the report (with log tracebacks)."""
-    from e2e.harness import Server
+        replicas: int = 1, **options) -> dict:
+    """Start the app's server on a free loopback port (or `replicas` of them behind nginx), drive, stop.
 
-    with Server(log_path=log_path, root=root) as server:
-        report = asyncio.run(drive(server.url, [server], sessions, seconds, train, **options))
-        report["rss_peak_mb"] = max(report["rss_peak_mb"], round(server.peak_rss() / 2**20))
-    report["errors"] += tracebacks([server.log_path])
-    report["server_log"] = str(server.log_path)
+    The report's errors include tracebacks in the server logs; its peak RSS is the largest process's.
+    """
+    from e2e.harness import Server
+    from e2e.nginx import Nginx
+
+    logs = [Path(log_path).with_suffix(f".{n}.log") if log_path and replicas > 1 else log_path
+            for n in range(replicas)]
+    with ExitStack() as stack:
+        servers = [stack.enter_context(Server(log_path=log, root=root)) for log in logs]
+        url = servers[0].url
+        if replicas > 1:
+            url = stack.enter_context(Nginx([s.port for s in servers], Path(tempfile.mkdtemp(prefix="nginx-")))).url
+        report = asyncio.run(drive(url, servers, sessions, seconds, train, **options))
+        report["rss_peak_mb"] = max(report["rss_peak_mb"], *(round(s.peak_rss() / 2**20) for s in servers))
+    report["errors"] += tracebacks([s.log_path for s in servers])
+    report["server_log"] = [str(s.log_path) for s in servers] if replicas > 1 else str(servers[0].log_path)
+    report["replicas"] = replicas
     return report
