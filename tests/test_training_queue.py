@@ -2,11 +2,14 @@
 
 k + 3 students press "Start training" (k = 1 here): one trains, three see "you are number 1, 2, 3 in the
 queue"; one presses Cancel and the others move up; Stop ends the first run and the next in line starts; a
-student asking for a run that has finished before gets it from the cache at once, while the queue is full.
+student asking for a run that has finished before gets it from the cache at once, while the queue is full;
+there is one training process per slot, and when the students leave their training processes end.
 """
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 
 import pytest
 from e2e.harness import Server
@@ -32,7 +35,28 @@ async def _student(url: str, seed: int, steps: int, seconds: int) -> ProtocolSes
     return s
 
 
-async def _hall(url: str) -> None:
+def _trainings(server_pid: int) -> list[int]:
+    """The training processes: children of the server's children (its fork server forks them)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    kids = {pid for pid, parent in parents.items() if parent == server_pid}
+    return sorted(pid for pid, parent in parents.items() if parent in kids)
+
+
+async def _eventually(check, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.1)
+
+
+async def _hall(url: str, server_pid: int) -> None:
     quick = await _student(url, seed=1, steps=10, seconds=5)
     await quick.click("train_go")                             # a tiny run that finishes: now it is cached
     assert any("LSTM: test MSE" in t for t in quick.texts()), quick.texts()
@@ -44,6 +68,7 @@ async def _hall(url: str) -> None:
     for n, s in enumerate(waiting, start=1):
         await s.press("train_go")
         await s.until(f"you are number {n} in the queue")
+    await _eventually(lambda: len(_trainings(server_pid)) == 1)   # one slot: one training process
 
     again = await _student(url, seed=1, steps=10, seconds=5)   # the quick run's recipe, while the queue is full
     await again.click("train_go", timeout=10)                  # past the queue: with it full this would hang
@@ -57,9 +82,11 @@ async def _hall(url: str) -> None:
     await long.click("train_stop")                             # Stop: the slot goes to the next in line
     await waiting[1].until("Training the")
     await waiting[2].until("you are number 1 in the queue")
+    await _eventually(lambda: len(_trainings(server_pid)) == 1)   # the stopped run's process has ended
     for s in (quick, long, again, *waiting):
         await s.close()                                        # leaving stops their scripts: slots come back
+    await _eventually(lambda: _trainings(server_pid) == [])    # and their training processes end
 
 
 def test_k_plus_three_students_queue_cancel_stop_and_a_cached_run(one_slot_server):
-    asyncio.run(asyncio.wait_for(_hall(one_slot_server.url), timeout=240))
+    asyncio.run(asyncio.wait_for(_hall(one_slot_server.url, one_slot_server.proc.pid), timeout=240))

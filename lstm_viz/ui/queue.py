@@ -77,9 +77,12 @@ def _from_cache(task: str, length: int, runs: dict):
 def _keep(recipes: tuple, progress):
     """Pass progress through; at the end, cache the runs if each one ended on its steps or its target."""
     runs = None
-    for item in progress:
-        runs = item[2]
-        yield item
+    try:
+        for item in progress:
+            runs = item[2]
+            yield item
+    finally:
+        progress.close()         # on Stop too: the training's child process ends now, not at some later GC
     finals = [log.final for log in (runs or {}).values()]       # label -> train.RunLog
     if runs and all(f is not None and f.reason in ("steps", "target") for f in finals):
         jobs.shared_cache().put(recipes, runs)
@@ -100,4 +103,10 @@ def training(status, task: str, length: int, labels, hidden: int, steps: int, se
             ticket.release()
             yield _from_cache(task, length, cached)
             return
-        yield _keep(recipes, train_side_by_side(task, length, labels, hidden, steps, seconds, seed))
+        progress = _keep(recipes, train_side_by_side(task, length, labels, hidden, steps, seconds, seed))
+        try:
+            yield progress
+        finally:
+            # The page holds `progress` in a module-level name that lives until its script's module is
+            # collected; closing it here ends the training (and its child process) when the block ends.
+            progress.close()
