@@ -236,10 +236,13 @@ def elsewhere(fn, /, *args, nice: int = NICE, **kwargs):
     (fn importable by name). Closing this generator early (Stop, a visitor who left) ends the child; an
     exception in the child is raised here.
     """
-    ctx = multiprocessing.get_context("forkserver")   # a clean process to fork from, not the threaded server
-    # Import once in the fork server what every child needs (and the main module, which a child would run
-    # again otherwise): a child then starts in milliseconds, not the second NumPy and Streamlit take to load.
-    ctx.set_forkserver_preload(["__main__", getattr(fn, "__module__", "__main__")])
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")   # a clean process to fork from, not the threaded server
+        # Import once in the fork server what every child needs (and the main module, which a child would run
+        # again otherwise): a child then starts in milliseconds, not the second NumPy and Streamlit take.
+        ctx.set_forkserver_preload(["__main__", getattr(fn, "__module__", "__main__")])
+    else:
+        ctx = multiprocessing.get_context("spawn")        # Windows: slower to start, the same otherwise
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_pump, args=(send, fn, args, kwargs, nice), daemon=True,
                         name=f"lstm-viz {getattr(fn, '__name__', 'job')}")
@@ -265,7 +268,8 @@ def elsewhere(fn, /, *args, nice: int = NICE, **kwargs):
 
 def _pump(send, fn, args, kwargs, nice: int) -> None:
     """In the child: lower our priority, run the generator, send every item, then "done" (or the error)."""
-    os.nice(nice)
+    if hasattr(os, "nice"):          # not on Windows
+        os.nice(nice)
     try:
         for item in fn(*args, **kwargs):
             send.send(("item", item))
