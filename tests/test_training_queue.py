@@ -26,12 +26,14 @@ def one_slot_server(tmp_path, monkeypatch):
     assert "Traceback" not in srv.log_path.read_text(errors="replace"), srv.log_tail(60)
 
 
-async def _student(url: str, seed: int, steps: int, seconds: int) -> ProtocolSession:
+async def _student(url: str, seed: int, steps: int, seconds: int, length: int | None = None) -> ProtocolSession:
     s = ProtocolSession(url)
     await s.open("train")
     await s.set("train_seed", seed)
     await s.set("train_steps", steps)
     await s.set("train_seconds", seconds)
+    if length is not None:
+        await s.set("train_length", length)
     return s
 
 
@@ -61,7 +63,7 @@ async def _hall(url: str, server_pid: int) -> None:
     await quick.click("train_go")                             # a tiny run that finishes: now it is cached
     assert any("LSTM: test MSE" in t for t in quick.texts()), quick.texts()
 
-    long = await _student(url, seed=2, steps=3000, seconds=60)
+    long = await _student(url, seed=2, steps=3000, seconds=60, length=200)   # minutes of work: still running at Stop
     await long.press("train_go")
     await long.until("Training the")                           # it holds the one slot
     waiting = [await _student(url, seed=3 + n, steps=3000, seconds=60) for n in range(3)]
