@@ -5,13 +5,14 @@
 
 Every visitor is a tests/e2e/protocol.ProtocolSession: the messages a browser sends and receives, on its own
 connection to the real server on loopback. Visitors arrive --arrival seconds apart, each on a page of its
-own; once all have loaded, each changes one control every 2-4 s (--think) until --seconds are up: another
-page, a sidebar control (seed, hidden size, weight scale, forget bias, a ready sequence; --own of them type
-sequences of their own instead), or the page's own controls (the cell's step, the gradient page's length and
-models, the gates page's units, the training page's settings). Widgets are found in the page's messages by
-their key. The first --train visitors are students who train: on the training page they press "Start
-training" (key train_go) with a seed of their own, wait for the run (and the queue) to finish, look at it
-and press again.
+own; once all have loaded, each changes one control every 2-4 s (--think; the first at a random moment, so
+they are out of step as a hall of students is) until --seconds are up: another page, a sidebar control
+(seed, hidden size, weight scale, forget bias, a ready sequence; --own of them type sequences of their own
+instead), or the page's own controls (the cell's step, the gradient page's length and models, the gates
+page's units, the training page's settings, the take-apart page's pinned gate and step). Widgets are found
+in the page's messages by their key. The first --train visitors are students who train: on the training
+page they press "Start training" (key train_go) with a seed of their own, wait for the run (and the queue)
+to finish, look at it and press again.
 
 Measured: the latency of every interaction, from the BackMsg sent to the script_finished message received;
 p50 and p95 are of page renders, every interaction but a training press, which lasts as long as its training
@@ -42,10 +43,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.protocol import Disconnected, ProtocolSession
 
-PAGES = ["", "cell", "gates", "gradients", "train"]
+PAGES = ["", "cell", "gates", "gradients", "train", "apart"]
 SIDEBAR = {"seed": 3, "hidden_size": 2, "weight_scale": 2, "forget_bias": 2, "ready": 1}   # key -> weight
-PAGE_CONTROLS = {"cell": ["_step_next", "_step_next", "step"], "gates": ["lines_units", "forget_bias"],
-                 "gradients": ["grad_length", "grad_models", "grad_k"], "train": ["train_hidden", "train_length"]}
+PAGE_CONTROLS = {"cell": ["step_next", "step_next", "step"], "gates": ["lines_units", "forget_bias"],
+                 "gradients": ["grad_length", "grad_models", "grad_k"], "train": ["train_hidden", "train_length"],
+                 "apart": ["apart_value_f", "apart_from", "apart_k"]}
 RUN_TIMEOUT = 30.0
 
 
