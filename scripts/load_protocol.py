@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e.protocol import Disconnected, ProtocolSession
+from e2e.protocol import Disconnected, ProtocolSession, run_sync
 
 PAGES = ["", "cell", "gates", "gradients", "train", "apart"]
 SIDEBAR = {"seed": 3, "hidden_size": 2, "weight_scale": 2, "forget_bias": 2, "ready": 1}   # key -> weight
@@ -289,7 +289,7 @@ def run(sessions: int = 100, seconds: float = 60.0, train: int = 0, root: Path =
         url = servers[0].url
         if replicas > 1:
             url = stack.enter_context(Nginx([s.port for s in servers], Path(tempfile.mkdtemp(prefix="nginx-")))).url
-        report = asyncio.run(drive(url, servers, sessions, seconds, train, **options))
+        report = run_sync(drive(url, servers, sessions, seconds, train, **options))
         report["rss_peak_mb"] = max(report["rss_peak_mb"], *(round(s.peak_rss() / 2**20) for s in servers))
     report["errors"] += tracebacks([s.log_path for s in servers])
     report["server_log"] = [str(s.log_path) for s in servers] if replicas > 1 else str(servers[0].log_path)

@@ -6,13 +6,12 @@ into tmp_path whose page shows an exception or raises, which must be counted as 
 """
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import pytest
 from e2e.harness import Server
-from e2e.protocol import ProtocolSession
+from e2e.protocol import ProtocolSession, run_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -56,7 +55,7 @@ def test_every_interaction_ends_in_a_script_finished_message(app_server):
         await s.close()
         return s, runs
 
-    s, runs = asyncio.run(visit())
+    s, runs = run_sync(visit())
     assert [r.status for r in runs] == [0] * len(runs)           # FINISHED_SUCCESSFULLY, one per interaction
     assert all(r.exceptions == [] for r in runs)
     assert all(0 < r.seconds < 30 for r in runs)
@@ -73,7 +72,7 @@ def test_an_exception_on_the_page_is_seen_and_a_raise_is_too(failing_app):
         return fine, shown, raised
 
     with Server(root=failing_app, log_path=failing_app / "server.log") as srv:
-        fine, shown, raised = asyncio.run(visit(srv.url))
+        fine, shown, raised = run_sync(visit(srv.url))
     assert fine.exceptions == []
     assert shown.exceptions == ["ValueError: shown on purpose"]
     assert len(raised.exceptions) == 1 and "raised on purpose" in raised.exceptions[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from e2e.harness import Server
 from e2e.nginx import Nginx, nginx_path
+from e2e.protocol import run_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -49,7 +50,7 @@ def test_killing_one_of_two_replicas_moves_its_visitors_and_leaves_the_others_al
                 a.proc.kill()
             asyncio.get_running_loop().call_later(KILL_AFTER, kill)
 
-        report = asyncio.run(load_protocol.drive(proxy.url, [a, b], SESSIONS, SECONDS, think=(1.0, 2.0),
+        report = run_sync(load_protocol.drive(proxy.url, [a, b], SESSIONS, SECONDS, think=(1.0, 2.0),
                                                  arrival=0.2, on_start=kill_later))
     report["errors"] += load_protocol.tracebacks([b.log_path])
     print("\n" + load_protocol.summary(report), f"reconnects {report['reconnects']}")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 from e2e.harness import Server
-from e2e.protocol import ProtocolSession
+from e2e.protocol import ProtocolSession, run_sync
 
 from lstm_viz import jobs
 
@@ -91,4 +91,4 @@ async def _hall(url: str, server_pid: int) -> None:
 
 
 def test_k_plus_three_students_queue_cancel_stop_and_a_cached_run(one_slot_server):
-    asyncio.run(asyncio.wait_for(_hall(one_slot_server.url, one_slot_server.proc.pid), timeout=240))
+    run_sync(asyncio.wait_for(_hall(one_slot_server.url, one_slot_server.proc.pid), timeout=240))

@@ -20,6 +20,7 @@ it arrives, so a slow consumer never makes the server drop the session.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ WIRE = {  # element type -> the WidgetState field the frontend fills for it
     "multiselect": "string_array_value", "checkbox": "bool_value", "button": "trigger_value",
 }
 CACHE_AGE = 2          # runs a cached message is kept for, as Streamlit's global.maxCachedMessageAge
+
+
+def run_sync(coro):
+    """asyncio.run(coro), also where this thread already runs an event loop: Playwright's sync API keeps one
+    running in the main thread for the whole test session once a browser test has started one."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class Disconnected(ConnectionError):
