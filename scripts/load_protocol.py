@@ -8,9 +8,9 @@ connection to the real server on loopback. Visitors arrive --arrival seconds apa
 own; once all have loaded, each changes one control every 2-4 s (--think; the first at a random moment, so
 they are out of step as a hall of students is) until --seconds are up: another page, a sidebar control
 (seed, hidden size, weight scale, forget bias, a ready sequence; --own of them type sequences of their own
-instead), or the page's own controls (the cell's step, the gradient page's length and models, the gates
-page's units, the training page's settings, the take-apart page's pinned gate and step). Widgets are found
-in the page's messages by their key. The first --train visitors are students who train: on the training
+instead), or the page's own controls (the cell's step and unit, the gradient page's length and models,
+the gates page's units, the training page's settings, the take-apart page's pinned gate and step). Widgets
+are found in the page's messages by their key. The first --train visitors are students who train: on the training
 page they press "Start training" (key train_go) with a seed of their own, wait for the run (and the queue)
 to finish, look at it and press again.
 
@@ -45,7 +45,7 @@ from e2e.protocol import Disconnected, ProtocolSession, run_sync
 
 PAGES = ["", "cell", "gates", "gradients", "train", "apart"]
 SIDEBAR = {"seed": 3, "hidden_size": 2, "weight_scale": 2, "forget_bias": 2, "ready": 1}   # key -> weight
-PAGE_CONTROLS = {"cell": ["step_next", "step_next", "step"], "gates": ["lines_units", "forget_bias"],
+PAGE_CONTROLS = {"cell": ["step", "step", "unit"], "gates": ["lines_units", "forget_bias"],
                  "gradients": ["grad_length", "grad_models", "grad_k"], "train": ["train_hidden", "train_length"],
                  "apart": ["apart_value_f", "apart_from", "apart_k"]}
 RUN_TIMEOUT = 30.0

@@ -44,12 +44,12 @@ def test_every_interaction_ends_in_a_script_finished_message(app_server):
     async def visit():
         s = ProtocolSession(app_server.url)
         runs = [await s.open("cell")]
-        assert {"seed", "hidden_size", "weight_scale", "step_next"} <= set(s.widgets), sorted(s.widgets)
+        assert {"seed", "hidden_size", "weight_scale", "step"} <= set(s.widgets), sorted(s.widgets)
         runs.append(await s.set("seed", 7))
         runs.append(await s.set("weight_scale", 1.3))
-        runs.append(await s.click("step_next"))
+        runs.append(await s.set("step", 2))
         runs.append(await s.goto("gates"))
-        assert s.page() == "gates" and "lines_units" in s.widgets and "step_next" not in s.widgets
+        assert s.page() == "gates" and "lines_units" in s.widgets and "train_go" not in s.widgets
         runs.append(await s.goto("train"))
         runs.append(await s.set("train_hidden", 8))
         await s.close()
