@@ -11,6 +11,9 @@ VARIANT, PIN = "switch to a variant of the cell", "pin gates to a value"
 DESCRIBE = dict(LSTM_VARIANTS)
 
 c = ui.controls()
+for key, hi in (("apart_from", max(c.steps - 1, 1)), ("apart_k", c.steps - 1)):
+    if int(st.session_state.get(key, 0)) > hi:      # the sequence shrank under it, as the sidebar's step does
+        st.session_state[key] = hi
 st.title("Take the cell apart")
 ui.copy_link()
 st.markdown(

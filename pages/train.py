@@ -5,6 +5,7 @@ from lstm_viz import ui
 from lstm_viz.figures import loss_curves
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from lstm_viz.tasks import TASKS, chance_level
+from lstm_viz.ui import queue
 
 URL = "query-params"   # every control of this page lives in the link, as the sidebar's do
 
@@ -47,12 +48,12 @@ stop.button("Stop", key="train_stop", help="Stops training; the runs so far are 
 status, chart = st.empty(), st.empty()
 
 if not sweep:
-    if start:
-        bar = status.progress(0.0, text="Training ...")
-        for n, (done, text, runs) in enumerate(ui.train_side_by_side(task, length, labels, hidden, steps, seconds,
-                                                                     seed)):
-            bar.progress(done, text=text)
-            chart.plotly_chart(loss_curves(runs, level.loss, level.loss_words), key=f"train_live_{n}")
+    if start:   # at most k trainings at once per server: wait in the queue, or take a finished run from the cache
+        with queue.training(status, task, length, labels, hidden, steps, seconds, seed) as progress:
+            bar = status.progress(0.0, text="Training ...")
+            for n, (done, text, runs) in enumerate(progress):
+                bar.progress(done, text=text)
+                chart.plotly_chart(loss_curves(runs, level.loss, level.loss_words), key=f"train_live_{n}")
         status.empty()
     last = ui.training_runs()
     if last is not None and last["runs"]:
@@ -68,12 +69,13 @@ if not sweep:
                               f"{last['task']}_T{last['length']}.npz", key=f"train_download_{label}")
 else:
     if start:
-        bar = status.progress(0.0, text="Sweeping ...")
-        total = len(ui.SWEEP_LENGTHS) * len(labels)
-        for n, _ in enumerate(ui.lag_sweep_points(task, ui.SWEEP_LENGTHS, labels, hidden, steps,
-                                                  min(MAX_TRAIN_SECONDS, seconds * total), seed), start=1):
-            bar.progress(n / total, text=f"{n} of {total} runs done")
-            chart.plotly_chart(ui.sweep_figure(), key=f"train_sweep_live_{n}")
+        with queue.slot(status):   # a sweep is training too: it waits for a slot like any other run
+            bar = status.progress(0.0, text="Sweeping ...")
+            total = len(ui.SWEEP_LENGTHS) * len(labels)
+            for n, _ in enumerate(ui.lag_sweep_points(task, ui.SWEEP_LENGTHS, labels, hidden, steps,
+                                                      min(MAX_TRAIN_SECONDS, seconds * total), seed), start=1):
+                bar.progress(n / total, text=f"{n} of {total} runs done")
+                chart.plotly_chart(ui.sweep_figure(), key=f"train_sweep_live_{n}")
         status.empty()
     if ui.sweep_points() is not None:
         chart.plotly_chart(ui.sweep_figure(), key="train_sweep")

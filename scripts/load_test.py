@@ -2,6 +2,13 @@
 
     python scripts/load_test.py                         # 20 sessions for 60 s, then a report
     python scripts/load_test.py --sessions 5 --seconds 15 --json out.json
+    python scripts/load_test.py --protocol --sessions 100 --seconds 60 [--train 10]   # no browsers
+    python scripts/load_test.py --protocol --sessions 10 20 40 --seconds 30 [--replicas 2]  # capacity
+
+--protocol drives the sessions through Streamlit's websocket protocol instead of browsers
+(scripts/load_protocol.py says how), so the server's own capacity shows on a small machine, and ends with
+one line: `sessions N, interactions M, errors E, p50 X ms, p95 Y ms, peak RSS Z MB`. The browser mode
+below stays for what only a browser shows: JavaScript errors, drawing, the page as a person sees it.
 
 Starts `streamlit run app.py` on a free 127.0.0.1 port (never another host), opens one headless
 Chromium (Debian's, $CHROMIUM or /usr/bin/chromium) with one context per visitor, and has every visitor
@@ -245,17 +252,33 @@ def run(sessions: int = 20, seconds: float = 60.0, max_interactions: int = 6000,
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--sessions", type=int, nargs="+", default=None,
+                    help="visitors (default 20, with --protocol 100); with --protocol several counts run one after "
+                         "another, a line each (the capacity of one server: where p95 crosses 1 s)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--max-interactions", type=int, default=6000)
     ap.add_argument("--think", type=float, nargs=2, default=(2.0, 4.0), metavar=("MIN", "MAX"),
                     help="seconds a visitor waits between interactions (uniform; default 2 4; 0 0 hammers)")
-    ap.add_argument("--arrival", type=float, default=1.0, help="seconds between visitors' first page loads")
+    ap.add_argument("--arrival", type=float, default=None,
+                    help="seconds between visitors' first page loads (default 1, with --protocol 0.1)")
     ap.add_argument("--no-charts", action="store_true",
                     help="browsers do not load Plotly (the server still builds and sends every figure): "
                          "measures the server when the browsers would otherwise take the machine's cores")
+    ap.add_argument("--protocol", action="store_true",
+                    help="visitors speak Streamlit's websocket protocol; no browsers (scripts/load_protocol.py)")
+    ap.add_argument("--train", type=int, default=0, help="with --protocol: this many visitors press Start training")
+    ap.add_argument("--own", type=float, default=0.3,
+                    help="with --protocol: the share of visitors who type sequences of their own")
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="with --protocol: this many app processes behind nginx (cookie affinity), one per core")
     ap.add_argument("--json", help="also write the report to this file")
     args = ap.parse_args(argv)
+    if args.protocol:
+        return protocol_main(args)
+    if args.sessions and len(args.sessions) > 1:
+        ap.error("several --sessions counts need --protocol")
+    args.sessions = 20 if args.sessions is None else args.sessions[0]
+    args.arrival = 1.0 if args.arrival is None else args.arrival
     r = run(args.sessions, args.seconds, args.max_interactions, think=tuple(args.think), arrival=args.arrival,
             charts=not args.no_charts)
     ok = {"errors": not r["errors"], "p95": r["p95_ms"] < 500, "rss": r["rss_peak_mb"] < 1024}
@@ -278,6 +301,26 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=1))
     return 0 if all(ok.values()) else 1
+
+
+def protocol_main(args) -> int:
+    """The protocol load test: one line per run on stdout, errors on stderr, the details in --json."""
+    import load_protocol
+
+    reports, ok = [], True
+    for sessions in args.sessions or [100]:
+        r = load_protocol.run(sessions, args.seconds, args.train, arrival=0.1 if args.arrival is None else args.arrival,
+                              think=tuple(args.think), own=args.own, max_interactions=args.max_interactions,
+                              replicas=args.replicas)
+        for e in r["errors"][:20]:
+            print("error:", e, file=sys.stderr)
+        print(load_protocol.summary(r), flush=True)
+        reports.append(r)
+        p95_target = 1500 if args.train else 1000
+        ok = ok and not r["errors"] and r["p95_ms"] < p95_target and r["rss_peak_mb"] < 1024
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports[0] if len(reports) == 1 else reports, indent=1))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

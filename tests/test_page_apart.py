@@ -62,3 +62,15 @@ def test_pins_from_a_step_in_one_unit():
 def test_a_gru_is_refused_in_one_sentence():
     at = _app("apart", {"weights": "gru_adding"}, timeout=120)
     assert at.info and "Only an LSTM can be taken apart" in at.info[0].value and not _figures(at)
+
+
+def test_a_shorter_sequence_pulls_the_sliders_back_inside_it():
+    """Found by the protocol load test: after Sine (40 steps) k stood at 20, and typing a 10-step sequence
+    raised StreamlitValueAboveMaxError on every later run of the page."""
+    at = _app("apart", query={"ready": "sine"}, timeout=120)
+    at.slider(key="apart_from").set_value(30).run()
+    _ok(at)
+    assert at.slider(key="apart_k").value == 20
+    at.text_area(key="sequence").set_value("0.5, -1, 2, 0.3, 1, 0, 0, 1, 2, 3").run()
+    _ok(at)
+    assert at.slider(key="apart_k").value == 9 and at.slider(key="apart_from").value == 9

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import train
+from .. import jobs, train
 from ..figures import lag_sweep
 from ..cells import VARIANT_NAMES
 from ..presets import PRESETS, task_sample
@@ -46,8 +46,9 @@ def train_side_by_side(task: str, length: int, labels, hidden_size: int, max_ste
         log = runs[label] = train.RunLog()
         shown = -every
         kind, variant = kind_and_variant(label)
-        for p in train.train(task=task, length=length, kind=kind, variant=variant, hidden_size=hidden_size,
-                             max_steps=max_steps, max_seconds=max_seconds, seed=seed):
+        # in a child process at lower priority, so page renders keep the server (jobs.elsewhere says why)
+        for p in jobs.elsewhere(train.train, task=task, length=length, kind=kind, variant=variant,
+                                hidden_size=hidden_size, max_steps=max_steps, max_seconds=max_seconds, seed=seed):
             log.add(p)
             if p.done or p.seconds - shown >= every:
                 shown = p.seconds
@@ -116,9 +117,9 @@ def lag_sweep_points(task: str, lengths: tuple, labels, hidden_size: int, max_st
     """Yield each finished run of a lag sweep; the points so far live in st.session_state[SWEEP_KEY]."""
     points: list = []
     st.session_state[SWEEP_KEY] = dict(task=task, points=points, status="running")
-    for p in train.lag_sweep(task, tuple(lengths), tuple(kind_and_variant(label)[0] for label in labels
-                                                         if " " not in label), max_steps=max_steps,
-                             total_seconds=total_seconds, hidden_size=hidden_size, seed=seed):
+    for p in jobs.elsewhere(train.lag_sweep, task, tuple(lengths), tuple(kind_and_variant(label)[0] for label
+                                                                         in labels if " " not in label),
+                            max_steps=max_steps, total_seconds=total_seconds, hidden_size=hidden_size, seed=seed):
         points.append(p)
         yield p
     st.session_state[SWEEP_KEY]["status"] = "done"
