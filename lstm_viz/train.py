@@ -117,7 +117,7 @@ def train(config: TrainConfig | None = None, **changes) -> Iterator[Progress]:
     params["readout.bias"] = np.zeros(C)                     # (C,)
     test = make_task(cfg.task, cfg.test_size, cfg.length, seed=int(rng.integers(2**31)))
     data_rng = np.random.default_rng(int(rng.integers(2**31)))
-    adam = _Adam(params, cfg.lr)
+    adam = Adam(params, cfg.lr)
     start = time.perf_counter()
     step = 0
     while True:
@@ -245,7 +245,7 @@ def _loss_and_grads(model, readout, x, y, classify: bool):
     return float(loss), grads
 
 
-class _Adam:
+class Adam:
     """Kingma & Ba (2015) with bias correction; updates the parameter arrays in place."""
 
     def __init__(self, params: dict, lr: float, beta1=0.9, beta2=0.999, eps=1e-8):
