@@ -58,14 +58,15 @@ def one_hot(ids: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CharConfig:
-    """A training recipe for the character model; scripts/make_char_model.py says which one shipped."""
+    """A training recipe for the character model; the defaults are the shipped preset's (pilots at 3,000
+    steps: lr 1e-2 beat 3e-3, 200 characters per chunk beat 100 slightly)."""
 
     hidden_size: int = 128        # H
-    seq_len: int = 100            # T: characters per stream per Adam step (truncated BPTT)
+    seq_len: int = 200            # T: characters per stream per Adam step (truncated BPTT)
     batch_size: int = 32          # B: parallel streams of the training text
-    steps: int = 6000             # Adam steps
-    lr: float = 3e-3              # Adam step size at the start
-    lr_final: float = 3e-4        # step size at the end; cosine decay in between
+    steps: int = 10_000           # Adam steps
+    lr: float = 1e-2              # Adam step size at the start
+    lr_final: float = 5e-4        # step size at the end; cosine decay in between
     clip: float = 1.0             # global gradient-norm threshold
     forget_bias: float = 1.0      # initial forget-gate bias
     seed: int = 0                 # fixes the init and every epoch's stream offsets

@@ -2,7 +2,7 @@
 and print what it scores on held-out files and which units follow which feature of the code.
 
     python scripts/make_char_model.py               # train with the shipped recipe, write, report
-    python scripts/make_char_model.py --steps 500   # a pilot: any CharConfig field can be changed
+    python scripts/make_char_model.py --steps 500 --out /tmp/pilot.npz   # a pilot: any CharConfig field
     python scripts/make_char_model.py --evaluate    # no training: report on the shipped file
     add --readme to write the report into lstm_viz/presets/README.md (between its char_lstm markers)
 
@@ -29,6 +29,8 @@ from lstm_viz.weights import read_weights  # noqa: E402
 RECIPE = CharConfig()      # the shipped model's recipe (see CharConfig for what each field does)
 MIN_COUNT = 10             # a character must appear this often in the training files to get its own input
 README = Path(__file__).resolve().parents[1] / "lstm_viz" / "presets" / "README.md"
+PROSE = "(string or comment)"   # an extra row: a unit for prose of either kind explains a weak string unit
+PROSE_WORDS = "inside a string or a comment: not a target, shown because docstrings and comments look alike"
 BEGIN, END = "<!-- char_lstm report: begin -->", "<!-- char_lstm report: end -->"
 
 
@@ -44,9 +46,8 @@ def train(cfg: CharConfig, vocabulary: str, texts: list[str], held: list[str]):
     return p.model, p.readout
 
 
-def save(model, readout, vocabulary: str) -> Path:
+def save(model, readout, vocabulary: str, path: Path) -> Path:
     """float32 weights under PyTorch names, the read-out, and the vocabulary as float code points."""
-    path = PRESETS["char_lstm"].path
     arrays = {k: np.asarray(v, np.float32) for k, v in model.state_dict().items()}
     arrays["readout.weight"], arrays["readout.bias"] = (np.asarray(a, np.float32) for a in readout)
     arrays["vocabulary"] = np.array([ord(ch) for ch in vocabulary], np.float32)   # exact below 2**24
@@ -59,15 +60,15 @@ def report(model, readout, vocabulary: str, texts: list[str], held: list[str], c
     """The README section: recipe, held-out bits per character and the unit table, as Markdown."""
     rec = corpus_record()
     t0 = time.perf_counter()
-    reading = read_texts(model, readout, held, vocabulary, features)
+    reading = read_texts(model, readout, held, vocabulary, _features_and_prose)
     took = time.perf_counter() - t0
     H = model.hidden_size
     rows = []
-    for name in FEATURES:
+    for name in (*FEATURES, PROSE):
         kind, unit, r = reading.best(name)
         row = reading.r[reading.features.index(name)]
         h, c = np.argmax(np.abs(row[:H])), np.argmax(np.abs(row[H:]))
-        rows.append(f"| {name} | {FEATURES[name]} | `{kind}[{unit}]` | {r:+.3f} | "
+        rows.append(f"| {name} | {FEATURES.get(name, PROSE_WORDS)} | `{kind}[{unit}]` | {r:+.3f} | "
                     f"`h[{h}]` {row[h]:+.3f}, `c[{c}]` {row[H + c]:+.3f} |")
     lines = [(f"Corpus: the standard library of Python {rec['python']}, {len(rec['train'])} training files "
               f"({sum(map(len, texts)):,} characters), license {rec['license'].split(' (')[0]}. Vocabulary: "
@@ -87,6 +88,12 @@ def report(model, readout, vocabulary: str, texts: list[str], held: list[str], c
     return "\n".join(lines)
 
 
+def _features_and_prose(text: str) -> dict:
+    """The code features plus one that is not a target: inside a string or a comment (prose, mostly)."""
+    f = features(text)
+    return {**f, PROSE: np.maximum(f["in_string"], f["in_comment"])}
+
+
 def held_texts(heldout: bool = True) -> list[str]:
     return [t for _, t in corpus("heldout" if heldout else "train")]
 
@@ -95,6 +102,7 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--evaluate", action="store_true", help="report on the shipped file, no training")
     ap.add_argument("--readme", action="store_true", help="write the report into the presets README")
+    ap.add_argument("--out", type=Path, default=PRESETS["char_lstm"].path, help="where to write (pilots)")
     for f in dataclasses.fields(CharConfig):
         ap.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(RECIPE, f.name)), default=None)
     args = ap.parse_args(argv)
@@ -118,7 +126,7 @@ def main(argv: list[str]) -> None:
         t0 = time.process_time()
         model, readout = train(cfg, vocabulary, texts, held)
         seconds = time.process_time() - t0
-        path = save(model, readout, vocabulary)
+        path = save(model, readout, vocabulary, args.out)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
         shipped = read_weights(path, enforce_limits=False)           # measure exactly what ships
         model, readout = shipped.model, (shipped.readout_weight, shipped.readout_bias)
