@@ -26,7 +26,8 @@ from lstm_viz.code_text import FEATURES, corpus, corpus_record, features  # noqa
 from lstm_viz.presets import PRESETS, load_preset  # noqa: E402
 from lstm_viz.weights import read_weights  # noqa: E402
 
-RECIPE = CharConfig()      # the shipped model's recipe (see CharConfig for what each field does)
+RECIPE = CharConfig(seed=1)  # the shipped model's recipe: of two full runs (seeds 0, 1) seed 1 read
+                             # held-out code better and has stronger bracket and indentation units
 MIN_COUNT = 10             # a character must appear this often in the training files to get its own input
 README = Path(__file__).resolve().parents[1] / "lstm_viz" / "presets" / "README.md"
 PROSE = "(string or comment)"   # an extra row: a unit for prose of either kind explains a weak string unit
