@@ -60,23 +60,44 @@ def format_number(v: float) -> str:
     return "0" if s in ("-0", "0") else s
 
 
-def parse_sequence(text: str, text_mode: bool = False) -> Sequence:
-    """Read the user's text. Raises ValueError (one sentence) when it cannot be read."""
+def parse_sequence(text: str, text_mode: bool = False, vocabulary: str | None = None) -> Sequence:
+    """Read the user's text. Raises ValueError (one sentence) when it cannot be read.
+
+    vocabulary: in text mode, a character model's inputs (a string, index order; index 0 takes every
+    character not in it): the one-hot runs over it instead of over the characters the text happens to use.
+    """
     if not isinstance(text, str):
         raise ValueError(f"The sequence must be text; {ACCEPTED}.")
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"The sequence text is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,} "
                          f"are read, for at most {MAX_STEPS} steps.")
+    if text_mode and vocabulary is not None:
+        return _parse_vocabulary(text, vocabulary)
     return _parse_text(text) if text_mode else _parse_numbers(text)
 
 
-def _parse_text(text: str) -> Sequence:
+def _checked_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text:
         raise ValueError("Text mode needs at least one character; type a word or a sentence.")
     if len(text) > MAX_STEPS:
         raise ValueError(f"The text has {len(text)} characters; at most {MAX_STEPS} steps are allowed, "
                          f"so shorten it.")
+    return text
+
+
+def _parse_vocabulary(text: str, vocabulary: str) -> Sequence:
+    text = _checked_text(text)
+    index = {ch: k for k, ch in enumerate(vocabulary)}
+    x = np.zeros((len(text), len(vocabulary)))             # (T, V) one-hot over the model's vocabulary
+    x[np.arange(len(text)), [index.get(ch, 0) for ch in text]] = 1.0
+    x.setflags(write=False)
+    return Sequence(x, tuple(show_char(ch) for ch in text), tuple(show_char(ch) for ch in vocabulary),
+                    True, text)
+
+
+def _parse_text(text: str) -> Sequence:
+    text = _checked_text(text)
     alphabet = sorted(set(text))
     if len(alphabet) > MAX_INPUT_SIZE:
         raise ValueError(f"The text uses {len(alphabet)} distinct characters; text mode allows at most "

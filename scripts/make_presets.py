@@ -74,7 +74,10 @@ def trained(key: str) -> tuple[dict[str, np.ndarray], str]:
 
 def main(keys: list[str]) -> None:
     rows = []
-    for key in keys or list(PRESETS):
+    for key in keys or [k for k, p in PRESETS.items() if p.vocabulary is None]:
+        if PRESETS[key].vocabulary is not None:
+            print(f"{key}: a character model, written by scripts/make_char_model.py")
+            continue
         if key == "latch":
             arrays = latch()
         elif key == "counter":

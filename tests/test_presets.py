@@ -3,6 +3,7 @@ and the trained ones beat chance on a fresh test set."""
 import numpy as np
 import pytest
 
+from lstm_viz.charlm import encode, one_hot
 from lstm_viz.presets import PRESET_DIR, PRESETS, SAMPLE_SEED, TRAINED_LENGTH, PresetModel, load_preset
 from lstm_viz.sequences import parse_sequence
 from lstm_viz.tasks import TASKS, make_task
@@ -29,6 +30,11 @@ def test_every_preset_loads_with_its_documented_sizes(key):
     m = loaded.model
     assert (m.kind, m.input_size, m.hidden_size) == (p.kind, p.input_size, p.hidden_size)
     assert p.description and "\n" not in p.description and p.title
+    if p.vocabulary:                                        # a character model: text in, next-character logits out
+        assert len(p.vocabulary) == p.input_size and loaded.readout_weight.shape == (p.input_size, p.hidden_size)
+        x = one_hot(encode(p.sequence, p.vocabulary), p.input_size)
+        assert m.forward(x).h.shape == (len(p.sequence), p.hidden_size)
+        return
     if p.task:
         assert p.input_size == TASKS[p.task].input_size
         assert loaded.readout_weight.shape == (TASKS[p.task].n_classes or 1, p.hidden_size)
@@ -47,8 +53,10 @@ def test_every_preset_loads_with_its_documented_sizes(key):
 def test_files_are_small_and_nothing_else_is_shipped():
     files = sorted(PRESET_DIR.glob("*.npz"))
     assert {f.stem for f in files} == set(PRESETS)
-    assert all(f.stat().st_size < 50_000 for f in files)
-    assert sum(f.stat().st_size for f in files) < 500_000
+    small = [f for f in files if PRESETS[f.stem].vocabulary is None]   # the character model is ~0.5 MB
+    assert all(f.stat().st_size < 50_000 for f in small)
+    assert sum(f.stat().st_size for f in small) < 500_000
+    assert all(f.stat().st_size < 2_000_000 for f in files)
 
 
 def test_loading_is_cached_and_read_only():

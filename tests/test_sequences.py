@@ -96,3 +96,17 @@ def test_any_text_gives_a_sequence_or_one_value_error(text, text_mode):
         assert str(e).endswith(".")
         return
     assert s.values.ndim == 2 and np.all(np.isfinite(s.values)) and len(s.labels) == s.steps
+
+
+def test_text_read_over_a_character_models_vocabulary():
+    """A character model reads text one-hot over its own vocabulary: fixed D, unseen characters at index 0,
+    and no limit on how many different characters the text uses."""
+    vocabulary = "\ufffd" + "".join(map(chr, range(32, 127)))        # index 0 takes the unknown ones
+    text = "".join(map(chr, range(32, 112))) + "é"                   # 81 distinct characters, one unknown
+    s = parse_sequence(text, text_mode=True, vocabulary=vocabulary)
+    assert s.values.shape == (len(text), len(vocabulary)) and s.text_mode and s.text == text
+    np.testing.assert_array_equal(s.values.argmax(1)[:-1], [vocabulary.index(ch) for ch in text[:-1]])
+    assert s.values[-1, 0] == 1.0 and s.values.sum() == len(text)     # é went to index 0
+    assert s.channels[1] == "␣"                                         # the space, made visible
+    with pytest.raises(ValueError, match="at least one character"):
+        parse_sequence("", text_mode=True, vocabulary=vocabulary)

@@ -130,7 +130,7 @@ def link_sequence() -> tuple[str, bool] | None:
     key = next((k for k, label in READY_LABELS.items() if label == st.query_params.get("ready")), None)
     if key is None:
         preset = next((k for k, label in WEIGHT_LABELS.items() if label == st.query_params.get("weights")), None)
-        return (PRESETS[preset].sequence, False) if preset in PRESETS and not own else None
+        return (PRESETS[preset].sequence, PRESETS[preset].text_mode) if preset in PRESETS and not own else None
     if key not in READY or own:
         drop_from_url(["ready"])
         return None

@@ -75,7 +75,7 @@ def _sequence_section(notices) -> Sequence:
                              "lines). Text mode: every character is one step.")
     text_mode = sb.toggle("Text mode: one input per character", key="text_mode", value=False, bind=URL)
     try:
-        seq = parse_sequence(text, text_mode)
+        seq = parse_sequence(text, text_mode, _chosen_vocabulary())
         st.session_state[LAST_GOOD] = seq
     except ValueError as e:
         seq = st.session_state.get(LAST_GOOD) or parse_sequence(DEFAULT_TEXT)
@@ -88,8 +88,19 @@ def _sequence_section(notices) -> Sequence:
     T, D = seq.steps, seq.input_size
     what = (f", one-hot over {D} characters" if seq.text_mode else f" of {D} number{'s' if D > 1 else ''}")
     limit = f"{MAX_INPUT_SIZE} distinct characters" if seq.text_mode else f"{MAX_INPUT_SIZE} numbers per step"
+    if seq.text_mode and _chosen_vocabulary():
+        what, limit = f", one-hot over the character model's {D} characters", "any characters (unknown ones read as �)"
     sb.caption(f"{T} steps{what}. Limits: {MAX_STEPS} steps, {limit}.")
     return seq
+
+
+def _chosen_vocabulary() -> str | None:
+    """The vocabulary of the character model the Weights box holds (drawn below, so read from its state or
+    the link), or None: a character model reads text one-hot over its own characters, not the text's."""
+    key = st.session_state.get("weights")
+    if key is None:
+        key = next((k for k, label in WEIGHT_LABELS.items() if label == st.query_params.get("weights")), None)
+    return PRESETS[key].vocabulary if key in PRESETS else None
 
 
 def _model_section(notices, input_size: int) -> tuple:
@@ -142,5 +153,6 @@ def _on_ready() -> None:
 def _on_weights() -> None:
     key = st.session_state.get("weights")
     last = st.session_state.get(LAST_GOOD)
-    if key in PRESETS and (last is None or last.input_size != PRESETS[key].input_size):
-        st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, False
+    if key in PRESETS and (last is None or last.input_size != PRESETS[key].input_size
+                           or last.text_mode != PRESETS[key].text_mode):
+        st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, PRESETS[key].text_mode

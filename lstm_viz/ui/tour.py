@@ -52,7 +52,7 @@ def _set_controls(n: int) -> None:
     state = dict(STOPS[n].state)
     key = state.get("weights")
     if key in PRESETS:   # a preset opens on its own sample sequence, as choosing it in the sidebar does
-        st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, False
+        st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, PRESETS[key].text_mode
     for k, v in state.items():
         st.session_state[k] = v
     st.session_state[APPLIED] = n
