@@ -244,13 +244,14 @@ def step_sentence(trace, t: int, unit: int, label: str | None = None) -> str:
         return (f"At step {t}{x}, the forget gate kept {percent(f)} of unit {u}'s memory ({signed(c_prev)} → "
                 f"{signed(f * c_prev)}), the input gate wrote {signed(i * g)} into it ({percent(i)} of the candidate "
                 f"{signed(g)}), so the cell state is {signed(c)}, and the output gate let {percent(o)} of "
-                f"tanh(c) = {signed(tanh_c)} out as h = {signed(h)}.")
+                f"{'c' if getattr(trace, 'variant', 'lstm') == 'noaf' else 'tanh(c)'} = {signed(tanh_c)} out as "
+                f"h = {signed(h)}.")
     if trace.kind == "gru":
         z, n = float(trace.z[t, u]), float(trace.n[t, u])
         return (f"At step {t}{x}, the update gate kept {percent(z)} of unit {u}'s previous state {signed(h_prev)} "
                 f"and took {percent(1 - z)} of the candidate {signed(n)}, so h = {signed(h)}.")
     return (f"At step {t}{x}, unit {u} squashed its weighted input and previous state {signed(h_prev)} through "
-            f"tanh, so h = {signed(h)}.")
+            f"{getattr(trace, 'nonlinearity', 'tanh')}, so h = {signed(h)}.")
 
 
 # ---------------------------------------------------------------------------------------------

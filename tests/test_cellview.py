@@ -343,3 +343,53 @@ def test_js_equations_check_out_with_the_printed_numbers(kind):
         assert abs(Decimal(h) - Decimal(float(t32.h[t, u]))) <= _half(h)    # the engine's h_t, rounded
     short = sum(len(r.split(".")[1]) == 3 for r in results)
     assert short / len(results) > 0.9                                      # results mostly to 3 decimals
+
+
+VARIANT_MODELS = {   # name -> a model whose cell changes a line of the diagram's equations
+    **{v: (lambda v=v: LSTM.random(2, 4, seed=7, weight_scale=2.5, variant=v))
+       for v in ("peephole", "nig", "nfg", "nog", "niaf", "noaf", "cifg")},
+    "relu": lambda: RNN.random(2, 4, seed=7, weight_scale=1.5, nonlinearity="relu"),
+}
+
+
+def _checks_variant(line: str, t32, t: int, u: int) -> None:
+    """The lines only a variant prints, redone on paper: max(0, a) = b, 1 − i = f, o × c = h, and a bare number
+    (a removed gate's 1, the niaf candidate's pre-activation) that must be the engine's value, rounded."""
+    text = line.replace("−", "-")
+    if m := re.fullmatch(r"max\(0, (-?\d+\.\d+)\) = (-?\d+\.\d+)", text):
+        assert abs(Decimal(max(0.0, float(m[1]))) - Decimal(m[2])) < _half(m[2]), line
+    elif m := re.fullmatch(r"1 - (-?\d+\.\d+) = (-?\d+\.\d+)", text):
+        assert abs(1 - Decimal(m[1]) - Decimal(m[2])) < _half(m[2]), line
+    elif re.fullmatch(r"-?\d+\.\d+", text):
+        assert any(abs(Decimal(text) - Decimal(float(getattr(t32, q)[t, u]))) <= _half(text)
+                   for q in ("i", "f", "o", "g")), line
+    else:
+        _checks(line)
+
+
+@needs_node
+@pytest.mark.parametrize("name", list(VARIANT_MODELS))
+def test_js_equations_and_sentence_follow_the_variant(name):
+    """A variant's lines are its own (f = 1, f = 1 - i, g unsquashed, h = o c, peepholes, relu), every one checks
+    out on paper, the view names the variant, and the sentence is words.step_sentence word for word."""
+    m = VARIANT_MODELS[name]()
+    x = np.random.default_rng(3).normal(size=(12, 2))
+    tr = m.forward(x)
+    data = cell_view_data(tr, m.preactivations(tr), None)
+    assert (data["variant"], data["nonlinearity"]) == (getattr(tr, "variant", "lstm"), getattr(tr, "nonlinearity", "tanh"))
+    got = _run_js(data, "(api, d) => { const M = api.model(d); const out = [];"
+                        " for (let t = 0; t < M.T; t++) for (let u = 0; u < M.H; u++)"
+                        " out.push([api.equations(M, t, u), api.reading(M, t, u)]); return out; }")
+    t32 = _float32_trace(tr)
+    syms = set()
+    for k, (lines, sentence) in enumerate(got):
+        t, u = divmod(k, 4)
+        assert all(ln["ok"] for ln in lines), (t, u, lines)
+        for ln in lines:
+            _checks_variant(ln["num"], t32, t, u)
+            syms.add(re.sub(r"<[^>]+>", "", ln["sym"]))
+        assert sentence == step_sentence(t32, t, u, data["labels"][t])
+    want = {"peephole": "+ pf ct−1", "nig": "it = 1 (no input gate", "nfg": "ft = 1 (no forget gate",
+            "nog": "ot = 1 (no output gate", "niaf": "gt = Wg[ht−1, xt] + bg", "noaf": "ht = ot ct",
+            "cifg": "ft = 1 − it", "relu": "ht = max(0,"}[name]
+    assert any(want in s for s in syms), (want, syms)

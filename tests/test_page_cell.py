@@ -86,3 +86,25 @@ def test_other_cells_and_stacks_on_both_pages(kind):
     at.switch_page("pages/gates.py").run()
     _ok(at)
     assert len(_figures(at)) >= 2
+
+
+@pytest.mark.parametrize("model", ["nfg", "cifg", "peephole", "relu"])
+def test_variants_and_relu_draw_on_the_cell_page_and_home(model):
+    """A model trained here as 'LSTM nfg' (or uploaded as a relu RNN) opens on the cell page and home: the view
+    gets the variant (a removed gate's pre-activation is NaN, not missing) and the engine's numbers."""
+    from lstm_viz import RNN
+    m = (RNN.random(1, 3, seed=2, nonlinearity="relu") if model == "relu"
+         else LSTM.random(1, 3, seed=2, variant=model))
+    at = _app("cell")
+    put_own_model(at, m, model, model)
+    at.selectbox(key="weights").set_value("custom").run()
+    _ok(at)
+    (view,) = views(at)
+    assert view["variant"] == ("lstm" if model == "relu" else model)
+    assert view["nonlinearity"] == ("relu" if model == "relu" else "tanh")
+    np.testing.assert_array_equal(field(view, "h"), m.forward(_controls(at).values).h.astype(np.float32))
+    home = _app()
+    put_own_model(home, m, model, model)
+    home.selectbox(key="weights").set_value("custom").run()
+    _ok(home)
+    assert views(home)[0]["variant"] == view["variant"] and views(home)[0]["compact"]

@@ -73,9 +73,14 @@ def cell_view_data(trace, preactivations: dict, labels=None, *, title: str = "",
     labels = [str(s) for s in labels]
     if len(labels) != T:
         raise ValueError(f"labels has {len(labels)} entries; the trace has {T} steps.")
-    missing = [q for q in pre if q not in preactivations]
+    variant = getattr(trace, "variant", "lstm")
+    nonlinearity = getattr(trace, "nonlinearity", "tanh")
+    removed = {"nig": "i", "nfg": "f", "nog": "o", "cifg": "f"}.get(variant)     # a gate with no weights
+    missing = [q for q in pre if q not in preactivations and q != removed]
     if missing:
         raise ValueError(f"preactivations lacks {missing}; pass model.preactivations(trace).")
+    # a removed gate read nothing: NaN, which the view prints as the variant's rule (f = 1, f = 1 - i)
+    preactivations = {q: preactivations.get(q, np.full((T, H), np.nan)) for q in pre}
     for q in pre:
         if np.shape(preactivations[q]) != (T, H):
             raise ValueError(f"preactivations[{q!r}] has shape {np.shape(preactivations[q])}; expected ({T}, {H}).")
@@ -86,6 +91,7 @@ def cell_view_data(trace, preactivations: dict, labels=None, *, title: str = "",
         "h0": encode(trace.h0),                                             # (H,)
         "labels": labels, "rows": list(rows), "signed_range": signed_range(trace),
         "layer": int(layer), "layers": int(layers), "title": str(title),
+        "variant": variant, "nonlinearity": nonlinearity,
     }
     if kind == "lstm":
         data["c0"] = encode(trace.c0)                                       # (H,)

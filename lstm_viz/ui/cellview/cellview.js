@@ -134,7 +134,8 @@ function sameBytes(a, b) {
 function model(data) {
   const [d, body] = unpack(data);
   const M = { kind: d.kind, T: d.T, H: d.H, S: d.signed_range, labels: d.labels, rows: d.rows, layer: d.layer,
-    layers: d.layers, title: d.title || "", target: d.target || null, compact: !!d.compact, f: {}, pre: {} };
+    layers: d.layers, title: d.title || "", target: d.target || null, compact: !!d.compact, f: {}, pre: {},
+    variant: d.variant || "lstm", nonlinearity: d.nonlinearity || "tanh" };
   for (const [q, b] of Object.entries(d.fields)) M.f[q] = floats(b, body);
   for (const [q, b] of Object.entries(d.pre)) M.pre[q] = floats(b, body);
   M.h0 = floats(d.h0, body);
@@ -165,7 +166,7 @@ function values(M, t, u) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// words (the sidebar's and export.py's names; the article's box numbers)
+// words (words.py's names; the article's box numbers)
 
 const WORDS = { i: "input gate", f: "forget gate", g: "candidate", o: "output gate", c: "cell state",
   h: "hidden state", tanh_c: "tanh of the cell state", r: "reset gate", z: "update gate", n: "candidate" };
@@ -173,22 +174,23 @@ const BOX = { f: 1, i: 2, g: 3, o: 4, tanh_c: 5 };
 const GATES = new Set(["i", "f", "o", "r", "z"]);
 const CIRCLED = ["", "①", "②", "③", "④", "⑤"];
 
-/** export.step_reading, word for word. */
+/** words.step_sentence, word for word. */
 function reading(M, t, u) {
   const v = values(M, t, u);
   const x = ` (input ${M.labels[t]})`;
   if (M.kind === "lstm") {
+    const read = M.variant === "noaf" ? "c" : "tanh(c)";       // no output activation: h = o c
     return `At step ${t}${x}, the forget gate kept ${pct(v.f)} of unit ${u}'s memory (${num(v.c_prev)} → ` +
       `${num(v.fc)}), the input gate wrote ${num(v.ig)} into it (${pct(v.i)} of the candidate ` +
       `${num(v.g)}), so the cell state is ${num(v.c)}, and the output gate let ${pct(v.o)} of ` +
-      `tanh(c) = ${num(v.tanh_c)} out as h = ${num(v.h)}.`;
+      `${read} = ${num(v.tanh_c)} out as h = ${num(v.h)}.`;
   }
   if (M.kind === "gru") {
     return `At step ${t}${x}, the update gate kept ${pct(v.z)} of unit ${u}'s previous state ${num(v.h_prev)} ` +
       `and took ${pct(1 - v.z)} of the candidate ${num(v.n)}, so h = ${num(v.h)}.`;
   }
   return `At step ${t}${x}, unit ${u} squashed its weighted input and previous state ${num(v.h_prev)} through ` +
-    `tanh, so h = ${num(v.h)}.`;
+    `${M.nonlinearity === "relu" ? "relu" : "tanh"}, so h = ${num(v.h)}.`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,25 +232,54 @@ function line(n, sym, make) {
   return { n, sym, num: make(7, 8)[0], ok: false };
 }
 
-function gateLine(n, q, act, v) {
-  const name = act === sigmoid ? "σ" : "tanh";
-  return line(n, `${q}${SUB("t")} = ${name}(W${SUB(q)}${HX} + b${SUB(q)})`, (po, pi) => {
+const relu = (z) => Math.max(0, z);
+const ACT_NAME = new Map([[sigmoid, "σ"], [Math.tanh, "tanh"], [relu, "max(0, ·)"]]);
+// the variants of Greff et al. (2017) that change a line of the LSTM (cells.LSTM_VARIANTS)
+const PEEP = { i: ` + p${SUB("i")} c${SUB("t−1")}`, f: ` + p${SUB("f")} c${SUB("t−1")}`, o: ` + p${SUB("o")} c${SUB("t")}` };
+const REMOVED = { nig: "i", nfg: "f", nog: "o" };
+
+function gateLine(n, q, act, v, extra = "") {
+  const name = ACT_NAME.get(act);
+  const call = (x) => (name === "max(0, ·)" ? `max(0, ${x})` : `${name}(${x})`);
+  return line(n, `${q}${SUB("t")} = ${call(`W${SUB(q)}${HX} + b${SUB(q)}${extra}`)}`, (po, pi) => {
     const arg = fixed(v["a_" + q], pi), out = fixed(v[q], po);
-    return [`${name}(${arg}) = ${out}`, fnChecks(act, arg, out)];
+    return [`${call(arg)} = ${out}`, fnChecks(act, arg, out)];
   });
 }
 
-function lstmLines(v) {
+function lstmGate(n, q, act, v, variant) {
+  if (REMOVED[variant] === q) {        // the variant has no such gate: it is 1 at every step
+    return { n, sym: `${q}${SUB("t")} = 1 (no ${WORDS[q]} in this variant)`, num: fixed(v[q], 3), ok: true };
+  }
+  if (variant === "cifg" && q === "f") {   // coupled: the forget gate is what the input gate leaves
+    return line(n, `f${SUB("t")} = 1 − i${SUB("t")}`, (po, pi) => {
+      const i = fixed(v.i, pi), out = fixed(v.f, po);
+      return [`1 − ${i} = ${out}`, sumChecks([[fixed(1 - parseFloat(i), pi), "1.0"]], out)];   // 1 − i exactly
+    });
+  }
+  if (variant === "niaf" && q === "g") {   // no input activation: the candidate is its pre-activation
+    return line(n, `g${SUB("t")} = W${SUB("g")}${HX} + b${SUB("g")}`, (po) => [fixed(v.g, po), true]);
+  }
+  return gateLine(n, q, act, v, variant === "peephole" ? (PEEP[q] || "") : "");
+}
+
+function lstmLines(v, M) {
+  const variant = M.variant || "lstm";
   const c = line("", `c${SUB("t")} = f${SUB("t")} c${SUB("t−1")} + i${SUB("t")} g${SUB("t")}`, (po, pi) => {
     const [f, cp, i, g] = [v.f, v.c_prev, v.i, v.g].map((x) => fixed(x, pi)), out = fixed(v.c, po);
     return [`${f} × ${par(cp)} + ${i} × ${par(g)} = ${out}`, sumChecks([[f, cp], [i, g]], out)];
   });
-  const h = line(5, `h${SUB("t")} = o${SUB("t")} tanh(c${SUB("t")})`, (po, pi) => {
-    const [o, cc, tc] = [v.o, v.c, v.tanh_c].map((x) => fixed(x, pi)), out = fixed(v.h, po);
-    return [`${o} × tanh(${cc}) = ${o} × ${par(tc)} = ${out}`, fnChecks(Math.tanh, cc, tc) && sumChecks([[o, tc]], out)];
-  });
-  return [gateLine(1, "f", sigmoid, v), gateLine(2, "i", sigmoid, v), gateLine(3, "g", Math.tanh, v), c,
-    gateLine(4, "o", sigmoid, v), h];
+  const h = variant === "noaf"            // no output activation: h = o c, the memory unsquashed
+    ? line(5, `h${SUB("t")} = o${SUB("t")} c${SUB("t")}`, (po, pi) => {
+      const [o, cc] = [v.o, v.c].map((x) => fixed(x, pi)), out = fixed(v.h, po);
+      return [`${o} × ${par(cc)} = ${out}`, sumChecks([[o, cc]], out)];
+    })
+    : line(5, `h${SUB("t")} = o${SUB("t")} tanh(c${SUB("t")})`, (po, pi) => {
+      const [o, cc, tc] = [v.o, v.c, v.tanh_c].map((x) => fixed(x, pi)), out = fixed(v.h, po);
+      return [`${o} × tanh(${cc}) = ${o} × ${par(tc)} = ${out}`, fnChecks(Math.tanh, cc, tc) && sumChecks([[o, tc]], out)];
+    });
+  return [lstmGate(1, "f", sigmoid, v, variant), lstmGate(2, "i", sigmoid, v, variant),
+    lstmGate(3, "g", Math.tanh, v, variant), c, lstmGate(4, "o", sigmoid, v, variant), h];
 }
 
 function gruLines(v) {
@@ -265,18 +296,20 @@ function gruLines(v) {
   return [gateLine("", "r", sigmoid, v), gateLine("", "z", sigmoid, v), n, h];
 }
 
-function rnnLines(v) {
-  return [line("", `h${SUB("t")} = tanh(W${SUB("ih")} x${SUB("t")} + b${SUB("ih")} + W${SUB("hh")} h${SUB("t−1")} + b${SUB("hh")})`,
+function rnnLines(v, M) {
+  const relu_ = M.nonlinearity === "relu";
+  const call = (x) => (relu_ ? `max(0, ${x})` : `tanh(${x})`);
+  return [line("", `h${SUB("t")} = ${call(`W${SUB("ih")} x${SUB("t")} + b${SUB("ih")} + W${SUB("hh")} h${SUB("t−1")} + b${SUB("hh")}`)}`,
     (po, pi) => {
       const arg = fixed(v.a_h, pi), out = fixed(v.h, po);
-      return [`tanh(${arg}) = ${out}`, fnChecks(Math.tanh, arg, out)];
+      return [`${call(arg)} = ${out}`, fnChecks(relu_ ? relu : Math.tanh, arg, out)];
     })];
 }
 
 /** The equation lines of step t, unit u: [{n (box number or ""), sym (HTML), num (numbers), ok}]. */
 function equations(M, t, u) {
   const v = values(M, t, u);
-  return { lstm: lstmLines, gru: gruLines, rnn: rnnLines }[M.kind](v);
+  return { lstm: lstmLines, gru: gruLines, rnn: rnnLines }[M.kind](v, M);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -624,7 +657,8 @@ class View {
     this.target = M.target;
     this.root.classList.toggle("cv-compact", this.compact);
     this.root.dataset.kind = M.kind;
-    q(".cv-kind").textContent = `${M.kind.toUpperCase()} cell`;
+    const how = M.variant !== "lstm" ? ` (variant ${M.variant})` : M.nonlinearity === "relu" ? " (relu)" : "";
+    q(".cv-kind").textContent = `${M.kind.toUpperCase()} cell${how}`;
     q(".cv-T").textContent = String(M.T);
     q(".cv-scrub").max = String(M.T - 1);
     q(".cv-lo").textContent = fixed(-M.S, 1);
