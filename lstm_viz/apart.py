@@ -32,7 +32,7 @@ _VARIANT_WORDS = {"peephole": "peepholes", "nig": "no input gate", "nfg": "no fo
 class Change:
     """What to take apart: a variant, or gates pinned from a step on (in one unit or all)."""
 
-    variant: str = "lstm"                          # one of cells.VARIANT_NAMES
+    variant: str | None = None                     # one of cells.VARIANT_NAMES; None keeps the model's own
     clamp: dict = field(default_factory=dict)      # gate (i, f, g, o) -> value it is pinned to
     from_step: int = 0                             # pinned from this step on (0: all steps)
     unit: int | None = None                        # pinned in this unit only; None: every unit
@@ -40,7 +40,7 @@ class Change:
 
     def describe(self) -> str:
         """The change in words, for a sentence: 'the forget gate pinned at 1 from step 5 on in unit 2'."""
-        if self.variant != "lstm":
+        if self.variant not in (None, "lstm"):
             return _VARIANT_WORDS[self.variant]
         names = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate"}
         pins = " and ".join(f"the {names[g]} pinned at {v:g}" for g, v in self.clamp.items())
@@ -63,10 +63,10 @@ class Comparison:
 
 
 def changed_model(model: LSTM, change: Change) -> LSTM:
-    """The same weights under change.variant."""
-    if change.variant not in VARIANT_NAMES:
+    """The same weights under change.variant (the model itself when the variant is its own, or None)."""
+    if change.variant is not None and change.variant not in VARIANT_NAMES:
         raise ValueError(f"Unknown variant {change.variant!r}; choose one of {', '.join(VARIANT_NAMES)}.")
-    if change.variant == getattr(model, "variant", "lstm"):
+    if change.variant in (None, getattr(model, "variant", "lstm")):
         return model
     peep = None
     if change.variant == "peephole":

@@ -228,6 +228,11 @@ def greff_run(spec: GreffTask, variant: str, seed: int, eval_every: int = 25, te
                 steps_to_target=reached, seconds=p.seconds, reason=p.reason)
 
 
+def greff_job(spec: GreffTask, variant: str, seed: int):
+    """greff_run as a generator of its one result, so a child process can run it (lstm_viz.jobs.elsewhere)."""
+    yield greff_run(spec, variant, seed)
+
+
 def greff_summary(runs: list[dict]) -> list[dict]:
     """Per task and variant: median final error (MSE, or 1 - accuracy), median steps to target, its rank."""
     out = []

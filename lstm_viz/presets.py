@@ -1,11 +1,14 @@
-"""Shipped weights: two hand-built LSTMs that each show one behaviour, and LSTM, GRU and RNN trained per task.
+"""Shipped weights: two hand-built LSTMs that each show one behaviour, an LSTM, GRU and RNN trained per task, a
+peephole LSTM that counts a^n b^n, and a character-level LSTM trained on Python's standard library.
 
 Layer: engine. Imports NumPy and the engine (no plotly, pandas, streamlit).
 
 Each preset is a small .npz in lstm_viz/presets/ with PyTorch state_dict names (weight_ih_l0,
-weight_hh_l0, bias_ih_l0, bias_hh_l0) plus, for trained ones, the linear read-out on the last hidden
-state (readout.weight (C, H), readout.bias (C,)). scripts/make_presets.py writes them;
-lstm_viz/presets/README.md explains every weight of the hand-built ones and what each trained one scores.
+weight_hh_l0, bias_ih_l0, bias_hh_l0) plus, for trained ones, the linear read-out (readout.weight (C, H),
+readout.bias (C,)), and what a variant or a character model adds (its peephole weights and variant name; its
+vocabulary). scripts/make_presets.py writes the hand-built and task-trained ones, scripts/reproduce_papers.py
+--preset the a^n b^n one, scripts/make_char_model.py the character model; lstm_viz/presets/README.md explains
+every weight of the hand-built ones and what each trained one scores.
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ STOPS = (
     Stop("Boxes 4 and 5: read", "pages/cell.py", "cell_view", {**LATCH, "step": 7}),
     Stop("The gates over a whole sequence", "pages/gates.py", "gate_heatmaps", dict(LATCH)),
     Stop("Why the RNN's gradient vanishes and the LSTM's need not", "pages/gradients.py", "grad_norms",
-         {"weights": "random", "grad_compare": "trained on the adding problem", "grad_k": 40}, "gradients"),
+         {"weights": "random", "grad_compare": "trained on the adding problem", "grad_length": 100, "grad_k": 40}, "gradients"),
     Stop("What training changes", "pages/train.py", "train_go", {"weights": "random", "train_task": "adding"},
          "training"),
     Stop("Take the cell apart", "pages/apart.py", "apart_figure",

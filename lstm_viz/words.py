@@ -284,7 +284,7 @@ def apart_sentence(cmp, unit: int, k: int) -> str:
     grad = (f"{k} steps back the gradient ||dL/dh|| keeps {sci(gb)} of its value at the last step "
             f"(unchanged cell: {sci(ga)})")
     out = ""
-    if cmp.out_changed is not None:
+    if cmp.out_changed is not None and len(cmp.out_changed) <= 3:   # a character model's 97 logits say nothing here
         out = (f" The model's answer is {', '.join(f'{v:.3g}' for v in cmp.out_changed)} "
                f"instead of {', '.join(f'{v:.3g}' for v in cmp.out_original)}.")
     text = f"With {cmp.change.describe()}, {how}; its hidden state ends at {signed(float(b.h[-1, u]))} " \

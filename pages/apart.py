@@ -11,9 +11,8 @@ VARIANT, PIN = "switch to a variant of the cell", "pin gates to a value"
 DESCRIBE = dict(LSTM_VARIANTS)
 
 c = ui.controls()
-for key, hi in (("apart_from", max(c.steps - 1, 1)), ("apart_k", c.steps - 1)):
-    if int(st.session_state.get(key, 0)) > hi:      # the sequence shrank under it, as the sidebar's step does
-        st.session_state[key] = hi
+ui.keep_in_range("apart_from", 0, max(c.steps - 1, 1))      # the sequence may have shrunk (or grown) under them
+ui.keep_in_range("apart_k", 1, c.steps - 1)
 st.title("Take the cell apart")
 ui.copy_link()
 st.markdown(
@@ -30,7 +29,7 @@ if mode == VARIANT:
     variant = st.selectbox("Variant", [name for name, _ in LSTM_VARIANTS[1:]], key="apart_variant", bind=URL,
                            format_func=lambda v: f"{v}: {DESCRIBE[v]}")
     change = Change(variant=variant, seed=c.seed)
-    if variant == "peephole":
+    if variant == "peephole" and ui.layer_model(c).variant != "peephole":
         st.caption(f"These weights have no peepholes, so the peephole weights are drawn at random (seed {c.seed}, "
                    "PyTorch's initial range).")
 else:

@@ -62,6 +62,7 @@ if not flows:
     st.stop()
 
 T = x.shape[0]
+ui.keep_in_range("grad_k", 1, T - 1)                       # a shorter sequence than the k a link or the tour set
 k = st.slider("Read the gradient this many steps back (k)", 1, T - 1, min(40, T - 1), key="grad_k",
               bind=URL) if T > 2 else T - 1
 st.markdown(f"**How much gradient is left k steps back** ({'largest singular value of dh_T/dh_t' if jacobian else '||dL/dh_t||'}, log scale)")

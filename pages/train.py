@@ -12,6 +12,8 @@ URL = "query-params"   # every control of this page lives in the link, as the si
 ui.controls()
 st.title("Train them yourself")
 ui.copy_link()
+ui.refuse_bad_page_params({key: (lambda v: ui.int_param(v, 0, 10_000), "a whole number from 0 to 10000")
+                           for key in ("train_seed", "papers_live_seed")})
 st.markdown("Each model reads the whole sequence and answers from its last hidden state through a linear "
             "read-out, so whatever it needs from the start must survive to the end. Training is plain BPTT with "
             "Adam and gradient clipping, on fresh random sequences at every step.")
@@ -71,7 +73,7 @@ else:
     if start:
         with queue.slot(status):   # a sweep is training too: it waits for a slot like any other run
             bar = status.progress(0.0, text="Sweeping ...")
-            total = len(ui.SWEEP_LENGTHS) * len(labels)
+            total = len(ui.SWEEP_LENGTHS) * len(plain)
             for n, _ in enumerate(ui.lag_sweep_points(task, ui.SWEEP_LENGTHS, labels, hidden, steps,
                                                       min(MAX_TRAIN_SECONDS, seconds * total), seed), start=1):
                 bar.progress(n / total, text=f"{n} of {total} runs done")

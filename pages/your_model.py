@@ -15,7 +15,7 @@ st.markdown(
     "numbers only: nothing in it is ever run.")
 
 st.file_uploader("Weights (.npz)", type=["npz"], key="upload_file", on_change=ui.on_upload)
-st.radio("If the file holds a vanilla RNN, its activation", ["tanh", "relu"], key="upload_rnn_activation",
+st.radio("If the file holds a vanilla RNN, its activation", ["tanh", "relu"], key="upload_rnn_activation", bind="query-params",
          horizontal=True, on_change=ui.on_upload,
          help="nn.RNN(nonlinearity='relu') saves the same arrays as a tanh RNN: the file cannot say which it is. "
               "LSTM and GRU files ignore this.")

@@ -78,6 +78,9 @@ def main(keys: list[str]) -> None:
         if PRESETS[key].vocabulary is not None:
             print(f"{key}: a character model, written by scripts/make_char_model.py")
             continue
+        if PRESETS[key].task is None and key not in ("latch", "counter"):
+            print(f"{key}: trained by its own script (scripts/reproduce_papers.py --preset for anbn_peephole)")
+            continue
         if key == "latch":
             arrays = latch()
         elif key == "counter":

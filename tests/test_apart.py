@@ -67,3 +67,15 @@ def test_the_sentence_reads_the_numbers(setup):
     assert f"{cmp.changed.c[-1, 1]:+.2f}" in s and f"{cmp.changed.h[-1, 1]:+.2f}" in s
     still = apart_sentence(compare(m, x, Change(clamp={"f": 1.0, "i": 0.0})), 1, 10)
     assert "did not move at all" in still
+
+
+def test_pinning_keeps_the_models_own_variant():
+    """Pinning gates of a peephole LSTM (the a^n b^n preset is one) keeps its peepholes: with nothing pinned
+    the 'changed' cell is the cell itself."""
+    m = LSTM.random(2, 3, seed=5, variant="peephole")
+    x = np.random.default_rng(1).normal(size=(9, 2))
+    same = compare(m, x, Change())
+    np.testing.assert_array_equal(same.changed.c, same.original.c)
+    pinned = compare(m, x, Change(clamp={"f": 1.0}))
+    np.testing.assert_array_equal(pinned.changed.c, m.forward(x, clamp={"f": 1.0}).c)
+    assert changed_model(m, Change(clamp={"f": 1.0})) is m

@@ -141,3 +141,26 @@ def test_a_link_with_non_finite_numbers_opens_with_defaults(value):
                            step=value))
     c = _controls(at)
     assert (c.hidden_size, c.seed, c.unit, c.forget_bias, c.weight_scale, c.step) == (8, 0, 0, 1.0, 1.0, 0)
+
+
+def test_the_character_model_reads_the_visitors_text_and_lets_go_of_it():
+    """Choosing char_lstm keeps typed text (read over its 97-character vocabulary, past the 64 limit of typed
+    inputs); going back to random weights reads the same text over its own characters again."""
+    at = _app("cell")
+    at.toggle(key="text_mode").set_value(True).run()
+    at.text_area(key="sequence").set_value("print(x)").run()
+    at.selectbox(key="weights").set_value("char_lstm").run()
+    _ok(at)
+    c = _controls(at)
+    assert c.text == "print(x)" and c.model_source == "char_lstm" and c.sequence.input_size == 97
+    assert not at.warning
+    at.selectbox(key="weights").set_value("random").run()
+    _ok(at)
+    c = _controls(at)
+    assert c.text == "print(x)" and c.model_source == "random" and c.sequence.input_size == len(set("print(x)"))
+
+
+def test_page_links_with_values_a_widget_cannot_take():
+    """A page's own parameters that Streamlit cannot seed (an infinite seed) are dropped with one warning."""
+    at = _app("train", {"train_seed": "inf"}, timeout=120)
+    assert len(at.warning) == 1 and "train_seed" in at.warning[0].value

@@ -21,10 +21,10 @@ from .apart import take_apart
 from .controls import CUSTOM, RANDOM, Controls
 from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chosen_model_name, gradient_flows,
                         probe_sequence, trained_flows)
-from .links import copy_link, share_url
+from .links import copy_link, int_param, refuse_bad_page_params, share_url
 from .models import (current_model, custom_model, layer_model, layer_trace, model_label, model_trace,
                      set_custom_model, trace_csv_bytes, weights_bytes)
-from .sidebar import controls
+from .sidebar import controls, keep_in_range
 from .training import (SWEEP_LENGTHS, TRAIN_MODELS, TRAIN_BATCH, lag_sweep_points, request_training, run_npz, run_sentence,
                        sweep_figure, sweep_points, sweep_scores, sweep_sentence, train_side_by_side, trained_presets,
                        training_requested, training_runs, use_preset, use_run_model)
@@ -32,9 +32,9 @@ from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, f
                      upload_error)
 
 __all__ = ["tour", "take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
-           "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "share_url", "current_model", "custom_model",
+           "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "int_param", "refuse_bad_page_params", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
-           "weights_bytes", "controls", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",
+           "weights_bytes", "controls", "keep_in_range", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",
            "request_training", "run_npz", "run_sentence", "sweep_figure", "sweep_points", "sweep_scores", "sweep_sentence",
            "train_side_by_side", "trained_presets", "training_requested", "training_runs", "use_preset",
            "use_run_model", "custom_fit_sentence", "custom_layers_table", "custom_summary", "forget_custom_model",

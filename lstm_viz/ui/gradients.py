@@ -21,7 +21,7 @@ MODELS = ("RNN", "LSTM", "GRU")   # what the gradient and training pages compare
 TRAINED = {"RNN": "rnn_adding", "LSTM": "lstm_adding", "GRU": "gru_adding"}   # shipped, trained on the adding problem
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def probe_sequence(length: int, input_size: int, seed: int) -> np.ndarray:
     """The gradient page's generated input: standard-normal values, (T, D), the same for the same seed."""
     return np.random.default_rng(seed).normal(size=(int(length), int(input_size)))

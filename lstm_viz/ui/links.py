@@ -78,6 +78,15 @@ def url_problems(checks: dict) -> list[str]:
     return out
 
 
+def refuse_bad_page_params(checks: dict) -> None:
+    """A page's own link parameters that cannot be used are dropped before their widgets read them, with one
+    warning saying what is accepted (as the sidebar does for its own). checks: as url_problems takes them."""
+    problems = url_problems(checks)
+    if problems:
+        st.warning("This link had values that could not be used, so those are back at their defaults: "
+                   + "; ".join(problems) + ".")
+
+
 def drop_from_url(keys: list[str]) -> None:
     """Forget refused URL values before their widgets read them, and take them out of the address bar.
 

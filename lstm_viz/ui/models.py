@@ -38,7 +38,9 @@ def set_custom_model(loaded, name: str) -> None:
     """
     model = getattr(loaded, "model", loaded)
     digest = hashlib.sha256()
-    for k, a in sorted(model.state_dict().items()):
+    readout = {"readout.weight": getattr(loaded, "readout_weight", None), "readout.bias": getattr(loaded, "readout_bias", None)}
+    arrays = {**model.state_dict(), **{k: a for k, a in readout.items() if a is not None}}   # equal ids, equal answers
+    for k, a in sorted(arrays.items()):
         digest.update(k.encode())
         digest.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     st.session_state[CUSTOM_KEY] = dict(loaded=loaded, model=model, name=str(name), id=digest.hexdigest()[:16])
@@ -109,12 +111,12 @@ def _fallback(random: Resolved, kind: str, sentence: str) -> Resolved:
 # cached engine calls (bounded; keyed on plain values)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def random_model(D: int, H: int, seed: int, forget_bias: float, weight_scale: float) -> LSTM:
     return LSTM.random(D, H, seed=seed, forget_bias=forget_bias, weight_scale=weight_scale)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
 def preset(key: str):
     """The shipped preset (lstm_viz.presets.PresetModel); raises ValueError if its file is missing."""
     return load_preset(key)

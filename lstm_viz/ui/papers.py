@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import papers
+from .. import jobs, papers
 from ..cells import LSTM_VARIANTS
 from ..limits import MAX_TRAIN_SECONDS
+from . import queue
 
 LIVE_KEY = "papers_live"          # session key: the last live run, a dict (see _run_adding, greff_run)
 START_KEY = "papers_live_start"   # session key: "Run it here" was pressed (read once)
@@ -77,22 +78,24 @@ def variant_table(results: dict) -> str:
 def _live() -> None:
     st.markdown("**Run one row yourself.** A short version that fits this page's time budget "
                 f"({MAX_TRAIN_SECONDS} s); the committed table above used the full budgets.")
-    choice = st.radio("Experiment", [HS_LIVE, GREFF_LIVE], key="papers_live_choice")
+    choice = st.radio("Experiment", [HS_LIVE, GREFF_LIVE], key="papers_live_choice", bind="query-params")
     left, right = st.columns(2)
-    seed = left.number_input("Seed", 0, 10_000, 0, key="papers_live_seed")
+    seed = left.number_input("Seed", 0, 10_000, 0, key="papers_live_seed", bind="query-params")
     if choice == HS_LIVE:
-        T = right.slider("Length T (the paper: 100)", 22, 60, 30, key="papers_live_T",
+        T = right.slider("Length T (the paper: 100)", 22, 60, 30, key="papers_live_T", bind="query-params",
                          help="The lag to bridge is at least T/2 steps; longer takes longer.")
         st.button("Run it here", key="papers_live_go", type="primary", on_click=_request)
         if st.session_state.pop(START_KEY, False):
             st.session_state[LIVE_KEY] = _run_adding(int(T), int(seed))
     else:
-        variant = right.selectbox("Variant", [v for v, _ in LSTM_VARIANTS], key="papers_live_variant",
+        variant = right.selectbox("Variant", [v for v, _ in LSTM_VARIANTS], key="papers_live_variant", bind="query-params",
                                   format_func=lambda v: f"{v}: {VARIANT_WORDS[v]}")
         st.button("Run it here", key="papers_live_go", type="primary", on_click=_request)
         if st.session_state.pop(START_KEY, False):
-            with st.spinner(f"Training the {variant} variant for {GREFF_LIVE_TASK.max_steps} steps ..."):
-                st.session_state[LIVE_KEY] = papers.greff_run(GREFF_LIVE_TASK, variant, int(seed))
+            # like every training, it waits for a slot and runs in a child process (see ui/queue.py)
+            with queue.slot(st.empty()), st.spinner(f"Training the {variant} variant for "
+                                                    f"{GREFF_LIVE_TASK.max_steps} steps ..."):
+                *_, st.session_state[LIVE_KEY] = jobs.elsewhere(papers.greff_job, GREFF_LIVE_TASK, variant, int(seed))
     last = st.session_state.get(LIVE_KEY)
     if last is not None:
         st.markdown(live_sentence(last, committed()))
@@ -105,16 +108,17 @@ def _request() -> None:
 
 def _run_adding(T: int, seed: int) -> dict:
     """Train on the published adding problem with a progress bar; the result as plain numbers."""
-    bar = st.progress(0.0, text="Training ...")
     cfg = papers.HSConfig(T=T, seed=seed, max_sequences=HS_LIVE_SEQUENCES, max_seconds=MAX_TRAIN_SECONDS)
-    shown = -1.0
-    for p in papers.hs_train(cfg):
-        if p.done or p.seconds - shown >= 1.0:
-            shown = p.seconds
-            bar.progress(min(1.0, max(p.solved_share, p.seconds / MAX_TRAIN_SECONDS)),
-                         text=f"{p.sequences:,} training sequences; {100 * p.solved_share:.0f}% of the last "
-                              f"2,000 solved")
-    bar.empty()
+    with queue.slot(st.empty()):      # like every training: a slot, and a child process (see ui/queue.py)
+        bar = st.progress(0.0, text="Training ...")
+        shown = -1.0
+        for p in jobs.elsewhere(papers.hs_train, cfg):
+            if p.done or p.seconds - shown >= 1.0:
+                shown = p.seconds
+                bar.progress(min(1.0, max(p.solved_share, p.seconds / MAX_TRAIN_SECONDS)),
+                             text=f"{p.sequences:,} training sequences; {100 * p.solved_share:.0f}% of the last "
+                                  f"2,000 solved")
+        bar.empty()
     wrong, mse = papers.hs_test(p.model, p.readout, T)
     return dict(kind="adding", T=T, seed=seed, reason=p.reason, sequences=p.sequences, seconds=p.seconds,
                 test_wrong=wrong, test_mse=mse)

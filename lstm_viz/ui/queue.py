@@ -84,7 +84,8 @@ def _keep(recipes: tuple, progress):
     finally:
         progress.close()         # on Stop too: the training's child process ends now, not at some later GC
     finals = [log.final for log in (runs or {}).values()]       # label -> train.RunLog
-    if runs and all(f is not None and f.reason in ("steps", "target") for f in finals):
+    # every model of the recipe, each finished on its budget: a Stop between two models leaves the later ones out
+    if runs and len(runs) == len(recipes) and all(f is not None and f.reason in ("steps", "target") for f in finals):
         jobs.shared_cache().put(recipes, runs)
 
 

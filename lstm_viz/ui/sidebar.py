@@ -127,6 +127,13 @@ def _model_section(notices, input_size: int) -> tuple:
     return weights, hidden_size, seed, forget_bias, weight_scale, r
 
 
+def keep_in_range(key: str, lo: int, hi: int) -> None:
+    """Pull a slider's kept value back inside [lo, hi] before it is drawn: a sequence that shrank (or grew back)
+    under a page's slider would otherwise make Streamlit raise on every later run."""
+    if key in st.session_state and lo <= hi:
+        st.session_state[key] = min(max(int(st.session_state[key]), lo), hi)
+
+
 def _where_section(T: int, H: int, L: int) -> tuple[int, int, int]:
     sb = st.sidebar
     sb.header("Where to look")
@@ -153,6 +160,7 @@ def _on_ready() -> None:
 def _on_weights() -> None:
     key = st.session_state.get("weights")
     last = st.session_state.get(LAST_GOOD)
-    if key in PRESETS and (last is None or last.input_size != PRESETS[key].input_size
-                           or last.text_mode != PRESETS[key].text_mode):
+    if key not in PRESETS or (last is not None and last.text_mode and PRESETS[key].text_mode):
+        return    # a character model reads any typed text: keep the visitor's
+    if last is None or last.input_size != PRESETS[key].input_size or last.text_mode != PRESETS[key].text_mode:
         st.session_state["sequence"], st.session_state["text_mode"] = PRESETS[key].sequence, PRESETS[key].text_mode

@@ -31,7 +31,7 @@ STOPS = tour.STOPS
 def current() -> int | None:
     """The stop in the URL (0-based), or None outside the tour or for a number that is not a stop."""
     raw = st.query_params.get(PARAM)
-    return int(raw) - 1 if raw is not None and raw.isdigit() and 1 <= int(raw) <= len(STOPS) else None
+    return int(raw) - 1 if raw is not None and raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= len(STOPS) else None
 
 
 def start() -> None:
@@ -99,7 +99,7 @@ def _data(which: str) -> dict:
     return {"latch": _latch, "gradients": _gradients, "training": _training, "apart": _apart}[which]()
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def _latch() -> dict:
     x = parse_sequence(PRESETS["latch"].sequence).values                     # (T, 2) value, store signal
     return {"trace": preset("latch").model.forward(x), "x": x}
@@ -110,7 +110,7 @@ def _gradients() -> dict:
     return {"flows": flows, "k": 40}
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def _training() -> dict:
     trained = preset("lstm_adding")
     x = make_task("adding", 1, 50, seed=0).x[:, 0, :]                        # (T, 2)
@@ -120,7 +120,7 @@ def _training() -> dict:
     return {"random_f": fresh.forward(x).f.mean(0), "trained_f": trained.model.forward(x).f.mean(0), "mse": mse}
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def _apart() -> dict:
     x = parse_sequence(PRESETS["latch"].sequence).values
     return {"comparison": compare(preset("latch").model, x, Change(clamp={"f": 1.0})), "k": min(5, len(x) - 1)}

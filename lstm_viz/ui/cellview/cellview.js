@@ -16,7 +16,7 @@ function registry() {
 
 // ---------------------------------------------------------------------------------------------
 // numbers, formatted exactly as Python formats them (round half to even on the exact binary value),
-// so the sentence here reads letter for letter like lstm_viz.export.step_reading
+// so the sentence here reads letter for letter like lstm_viz.words.step_sentence
 
 function incDigits(s) {
   const a = s.split("");
@@ -68,8 +68,8 @@ function expo(x, d, plus = false) {
   return sign(x, plus) + mant + "e" + (ex < 0 ? "-" : "+") + String(Math.abs(ex)).padStart(2, "0");
 }
 
-const pct = (v) => fixed(100 * v, 0) + "%";                                           // export._pct
-const num = (v) => (Math.abs(v) >= 0.005 || v === 0 ? fixed(v, 2, true) : expo(v, 1, true));  // export._num
+const pct = (v) => fixed(100 * v, 0) + "%";                                           // words.percent
+const num = (v) => (Math.abs(v) >= 0.005 || v === 0 ? fixed(v, 2, true) : expo(v, 1, true));  // words.signed
 const two = (v, signed) => fixed(v, 2, signed);                                       // numbers on the diagram
 
 // ---------------------------------------------------------------------------------------------
