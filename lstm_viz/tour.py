@@ -116,7 +116,8 @@ def _training(d) -> list[str]:
             f"the forget bias alone); after training, {int(np.sum(after > 0.95))} of its {len(after)} units hold "
             f"f above 0.95 on average and {int(np.sum(after < 0.5))} below 0.5.",
             f"Training opened the gates of the units that must remember and closed the others. The shipped LSTM "
-            f"reaches test MSE {sci(d['mse'])} (guessing the mean: 0.17). Press Start training to watch it happen."]
+            f"reaches test MSE {sci(d['mse'])} (guessing the mean: {sci(d['chance'])}). Press Start training to watch "
+            "it happen."]
 
 
 def _apart(d) -> list[str]:

@@ -2,13 +2,12 @@
 import streamlit as st
 
 from lstm_viz import ui, words
-from lstm_viz.apart import Change
-from lstm_viz.cells import LSTM_GATES, LSTM_VARIANTS
 from lstm_viz.figures import apart_figure
+from lstm_viz.ui.apart import GATES, VARIANTS, Change
 
 URL = "query-params"
 VARIANT, PIN = "switch to a variant of the cell", "pin gates to a value"
-DESCRIBE = dict(LSTM_VARIANTS)
+DESCRIBE = dict(VARIANTS)
 
 c = ui.controls()
 ui.keep_in_range("apart_from", 0, max(c.steps - 1, 1))      # the sequence may have shrunk (or grown) under them
@@ -26,7 +25,7 @@ if c.kind != "lstm":
 
 mode = st.radio("What to change", [PIN, VARIANT], key="apart_mode", horizontal=True, bind=URL)
 if mode == VARIANT:
-    variant = st.selectbox("Variant", [name for name, _ in LSTM_VARIANTS[1:]], key="apart_variant", bind=URL,
+    variant = st.selectbox("Variant", [name for name, _ in VARIANTS[1:]], key="apart_variant", bind=URL,
                            format_func=lambda v: f"{v}: {DESCRIBE[v]}")
     change = Change(variant=variant, seed=c.seed)
     if variant == "peephole" and ui.layer_model(c).variant != "peephole":
@@ -34,7 +33,7 @@ if mode == VARIANT:
                    "PyTorch's initial range).")
 else:
     pins = {}
-    for col, gate in zip(st.columns(4), LSTM_GATES):
+    for col, gate in zip(st.columns(4), GATES):
         lo = -1.0 if gate == "g" else 0.0
         on = col.toggle(f"pin {gate}", value=gate == "f", key=f"apart_pin_{gate}", bind=URL)
         value = col.slider(f"{gate} =", lo, 1.0, 1.0 if gate == "f" else 0.0, 0.05, key=f"apart_value_{gate}",
@@ -55,5 +54,5 @@ st.plotly_chart(apart_figure(cmp, c.unit), key="apart_figure")
 st.caption(f"Unit {c.unit} (choose another in the sidebar); dashed: the cell as it was, solid: changed. The "
            "gradient is ||dL/dh_t|| for the loss the gradient page uses, drawn at the step it reaches.")
 with st.expander("The variants, as Greff et al. (2017) named them"):
-    for name, what in LSTM_VARIANTS:
+    for name, what in VARIANTS:
         st.markdown(f"**{name}**: {what}")

@@ -6,6 +6,7 @@ from lstm_viz.figures import loss_curves
 from lstm_viz.limits import MAX_TRAIN_SECONDS, MAX_TRAIN_STEPS
 from lstm_viz.tasks import TASKS, chance_level
 from lstm_viz.ui import queue
+from lstm_viz.ui.papers import reproduce_panel
 
 URL = "query-params"   # every control of this page lives in the link, as the sidebar's do
 
@@ -87,7 +88,7 @@ st.subheader("What the classic papers reported")
 st.markdown(
     "Hochreiter & Schmidhuber (1997) trained LSTM on the adding problem: with T = 100 it was solved after "
     "about 74,000 training sequences, while RTRL and BPTT never solved lags of 100. Our runs above report "
-    "their own count of training sequences (steps × 64 per batch) for comparison; the tasks follow the paper "
+    f"their own count of training sequences (steps × {ui.TRAIN_BATCH} per batch) for comparison; the tasks follow the paper "
     "but are not identical to it.")
 with st.expander("Skip training: the shipped trained models"):
     shipped = ui.trained_presets(task)
@@ -97,6 +98,5 @@ with st.expander("Skip training: the shipped trained models"):
         st.markdown(f"**{preset.title}** — {preset.description}")
         st.button("Use it on the other pages", key=f"train_preset_{key}", on_click=ui.use_preset, args=(key,))
 
-from lstm_viz.ui.papers import reproduce_panel  # noqa: E402
 
 reproduce_panel()

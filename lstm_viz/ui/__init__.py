@@ -17,6 +17,7 @@ How pages use it:
     tr = ui.layer_trace(c)       # its trace on c.sequence (one layer's, for stacks), from a bounded cache
 """
 from . import tour
+from . import apart
 from .apart import take_apart
 from .controls import CUSTOM, RANDOM, Controls
 from .gradients import (MODELS, chosen_model_flow, chosen_model_input_size, chosen_model_name, gradient_flows,
@@ -31,7 +32,7 @@ from .training import (SWEEP_LENGTHS, TRAIN_MODELS, TRAIN_BATCH, lag_sweep_point
 from .upload import (custom_fit_sentence, custom_layers_table, custom_summary, forget_custom_model, on_upload,
                      upload_error)
 
-__all__ = ["tour", "take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
+__all__ = ["apart", "tour", "take_apart", "CUSTOM", "RANDOM", "Controls", "MODELS", "chosen_model_flow", "chosen_model_input_size",
            "chosen_model_name", "gradient_flows", "probe_sequence", "trained_flows", "copy_link", "int_param", "refuse_bad_page_params", "share_url", "current_model", "custom_model",
            "layer_model", "layer_trace", "model_label", "model_trace", "set_custom_model", "trace_csv_bytes",
            "weights_bytes", "controls", "keep_in_range", "SWEEP_LENGTHS", "TRAIN_MODELS", "TRAIN_BATCH", "lag_sweep_points",

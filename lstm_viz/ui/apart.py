@@ -9,9 +9,13 @@ import numpy as np
 import streamlit as st
 
 from ..apart import Change, compare
+from ..cells import LSTM_GATES, LSTM_VARIANTS
 from ..stack import layer_input
 from .controls import CUSTOM, RANDOM, Controls
 from .models import current_model, custom_model, preset
+
+
+GATES, VARIANTS = LSTM_GATES, LSTM_VARIANTS   # what the page offers to pin and to switch to
 
 
 def readout(c: Controls):

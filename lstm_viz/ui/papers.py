@@ -56,7 +56,8 @@ def _table(results: dict) -> None:
         st.markdown(variant_table(results))
     g = results["generated"]
     st.caption(f"Measured by `{g['command']}` on {g['date']}: {g['machine']}; {g['seconds'] / 60:.0f} min in "
-               "all. Every run is seeded, so the same command prints the same numbers on any machine; only "
+               "all. Every run is seeded, so the same command prints the same numbers again (on another machine float32 "
+               "sums may differ in the last digits); only "
                "the times differ. The papers' figures are quoted from the papers, except where a row says "
                "otherwise.")
 

@@ -16,7 +16,7 @@ from ..apart import Change, compare
 from ..cells import LSTM
 from ..presets import PRESETS
 from ..sequences import parse_sequence
-from ..tasks import make_task
+from ..tasks import chance, make_task
 from ..train import evaluate
 from .gradients import trained_flows
 from .models import preset
@@ -117,7 +117,8 @@ def _training() -> dict:
     fresh = LSTM.random(2, trained.model.hidden_size, seed=0, forget_bias=2.0)   # the trainer's starting point
     test = make_task("adding", 1000, 50, seed=99)
     mse, _ = evaluate(trained.model, (trained.readout_weight, trained.readout_bias), test.x, test.y, False)
-    return {"random_f": fresh.forward(x).f.mean(0), "trained_f": trained.model.forward(x).f.mean(0), "mse": mse}
+    return {"random_f": fresh.forward(x).f.mean(0), "trained_f": trained.model.forward(x).f.mean(0), "mse": mse,
+            "chance": chance("adding")}
 
 
 @st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
