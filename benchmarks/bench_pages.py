@@ -38,7 +38,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from lstm_viz.limits import MAX_HIDDEN_SIZE, MAX_INPUT_SIZE, MAX_STEPS  # noqa: E402
 
 PAGES = {"home": None, "cell": "pages/cell.py", "gates": "pages/gates.py", "gradients": "pages/gradients.py",
-         "train": "pages/train.py", "your_model": "pages/your_model.py"}
+         "train": "pages/train.py", "apart": "pages/apart.py", "your_model": "pages/your_model.py"}
 _TEXT = (string.ascii_letters + string.digits + "_-")[:MAX_INPUT_SIZE]
 LIMIT_PARAMS = {  # URL parameters at the limits: the longest, widest sequence and the largest model
     "sequence": (_TEXT * (MAX_STEPS // len(_TEXT) + 1))[:MAX_STEPS], "text_mode": "true",
