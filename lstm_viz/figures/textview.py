@@ -2,8 +2,8 @@
 the model's top guesses for the next character, and the connectivity of the first characters, packed as one
 binary frame small enough to send once and switch units in the browser.
 
-Layer: figures (data in, a dict of arrays or bytes out). Imports NumPy and the standard library only: no
-streamlit, no plotly; lstm_viz/ui/textview mounts the view.
+Layer: figures (data in, a dict of arrays or bytes out). Imports NumPy, the standard library and the figures'
+core (for its colour scales): no streamlit; lstm_viz/ui/textview mounts the view.
 
 Shapes: T characters, H units, k guesses, C = min(T, CONNECTIVITY_STEPS) characters with connectivity.
 A row t holds the values after reading character t; guesses at t are for character t + 1.
@@ -18,10 +18,13 @@ A row t holds the values after reading character t; guesses at t are for charact
     guess_p         (T, k)   float16  their probabilities
     conn            (C, C)   uint8    ||dh_t/dx_s|| on a log scale: 0 where s > t or the value is at or below
                                       10^lo, else 1 + round(254 (log10 v - lo) / (hi - lo)); absent if not given
+    scales          the colour scales of lstm_viz.figures._plot as plotly stops: signed (diverging, for g, c,
+                             h) and sequential (for the gates and the connectivity)
     conn_range      [lo, hi] log10 of the scale's ends: hi = log10 of the largest value, lo = hi - DECADES
-The frame (`pack`): MAGIC, the header's length (uint32, little-endian), the header JSON (everything but the
-arrays, and arrays[name] = {"dtype": "u1" | "f2", "shape": [...], "offset": bytes into the body}), zero
-padding to a multiple of 8 bytes, then the body, each array little-endian and row-major at its offset.
+The frame (`pack`): MAGIC, the header's length n (uint32, little-endian), n bytes of header: JSON (everything
+but the arrays, and arrays[name] = {"dtype": "u1" | "f2", "shape": [...], "offset": bytes into the body})
+padded with zero bytes so the body starts on a multiple of 8, then the body, each array little-endian and
+row-major at its offset.
 At T = 500, H = 128: 3 x 64 kB of gates, 3 x 128 kB of g, h, c, 40 kB of connectivity: about 0.63 MB.
 """
 from __future__ import annotations
@@ -31,6 +34,8 @@ import json
 import struct
 
 import numpy as np
+
+from ._plot import DIVERGING, SCALES, SEQUENTIAL
 
 MAGIC = b"LVT1"
 CONNECTIVITY_STEPS = 200        # connectivity is computed for the first 200 characters (its cost grows as T^2)
@@ -59,7 +64,8 @@ def text_view_data(text: str, trace, guesses, vocabulary: str, connectivity=None
     arrays["guess_ids"], arrays["guess_p"] = ids.astype("u1"), p.astype("<f2")
     c_scale = np.maximum(1.0, np.ceil(np.abs(np.asarray(trace.c)).max(0) * 10) / 10)     # (H,)
     header = {"v": 1, "T": int(T), "H": int(H), "k": int(ids.shape[1]), "text": text, "vocabulary": vocabulary,
-              "title": str(title), "c_scale": [float(v) for v in c_scale], "conn_steps": 0}
+              "title": str(title), "c_scale": [float(v) for v in c_scale], "conn_steps": 0,
+              "scales": {"signed": SCALES[DIVERGING], "sequential": SCALES[SEQUENTIAL]}}
     if connectivity is not None:
         C = np.asarray(connectivity, float)
         if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] > T:
@@ -97,9 +103,10 @@ def values(data: dict, name: str) -> np.ndarray:
     return a.astype(float)
 
 
-def pack(data: dict) -> bytes:
-    """The payload as one binary frame (see the module's docstring); a digest of it lands in the header."""
-    header = dict(data["header"], arrays={})
+def pack(data: dict, **extra) -> bytes:
+    """The payload as one binary frame (see the module's docstring), with `extra` added to its header (the
+    ui's mount key); a digest of the arrays and the text lands in the header."""
+    header = dict(data["header"], **extra, arrays={})
     body, offset = [], 0
     for name, a in data["arrays"].items():
         code = next(k for k, d in DTYPES.items() if d == a.dtype.newbyteorder("<"))
@@ -110,17 +117,17 @@ def pack(data: dict) -> bytes:
         offset += len(raw) + pad
     blob = b"".join(body)
     header["digest"] = hashlib.sha1(blob + data["header"]["text"].encode()).hexdigest()[:16]
-    text = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode()
-    return MAGIC + struct.pack("<I", len(text)) + text + b"\0" * (-(8 + len(text)) % 8) + blob
+    head = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode()
+    head += b"\0" * (-(8 + len(head)) % 8)                              # the body starts on 8 bytes
+    return struct.pack("<4sI", MAGIC, len(head)) + head + blob
 
 
 def unpack(raw: bytes) -> dict:
     """What `pack` wrote: {"header": ..., "arrays": name -> numpy array} (digest left in the header)."""
-    if raw[:4] != MAGIC:
+    magic, n = struct.unpack_from("<4sI", raw) if len(raw) >= 8 else (b"", 0)
+    if magic != MAGIC:
         raise ValueError("Not a text view frame.")
-    n = struct.unpack("<I", raw[4:8])[0]
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n + (-(8 + n) % 8):]
+    header, body = json.loads(raw[8:8 + n].rstrip(b"\0")), raw[8 + n:]
     arrays = {}
     for name, ref in header.pop("arrays").items():
         dt = DTYPES[ref["dtype"]]
