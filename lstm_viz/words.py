@@ -364,6 +364,7 @@ def unseen_sentence(text: str, vocabulary: str) -> str:
     unseen = sorted(set(text) - set(vocabulary))
     if not unseen:
         return ""
-    shown = ", ".join(char_words(ch) for ch in unseen[:5]) + (" and more" if len(unseen) > 5 else "")
+    names = [char_words(ch) for ch in unseen[:5]] + (["more"] if len(unseen) > 5 else [])
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return (f"The model never saw {shown} in training; it reads {'them' if len(unseen) > 1 else 'it'} as its "
             f"fallback character {vocabulary[0]}.")

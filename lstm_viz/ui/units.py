@@ -142,7 +142,9 @@ def on_span() -> None:
     """A span selected in the view ranks units by selectivity on it."""
     value = reported(VIEW_KEY, "span")
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        typed = f"{min(value)}-{max(value)}"
         st.session_state[FIND_KEY] = SPAN
-        st.session_state[SPAN_KEY] = f"{min(value)}-{max(value)}"
+        st.session_state[SPAN_KEY] = typed
+        st.query_params[SPAN_KEY] = typed      # the box may not have been drawn last run: then Streamlit leaves the URL
         forget_pick()
 

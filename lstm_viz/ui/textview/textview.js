@@ -415,12 +415,13 @@ class View {
     return box;
   }
 
+  /** Under the character when the box fits on the screen there, else over it. */
   place(tip, anchor) {
-    const box = this.root.getBoundingClientRect(), r = anchor.getBoundingClientRect(), text = this.q(".tv-text").getBoundingClientRect();
+    const box = this.root.getBoundingClientRect(), r = anchor.getBoundingClientRect();
     const w = Math.min(tip.offsetWidth, box.width), h = tip.offsetHeight;
     tip.style.left = `${Math.max(0, Math.min(box.width - w, r.left - box.left - w / 2 + r.width / 2))}px`;
-    const below = r.bottom - box.top + 6, above = r.top - box.top - h - 6;
-    tip.style.top = `${r.bottom + h + 6 > text.bottom + 40 && above >= 0 ? above : below}px`;
+    const below = r.bottom + 6 + h <= window.innerHeight || r.top - 6 - h < 0;
+    tip.style.top = `${(below ? r.bottom + 6 : r.top - 6 - h) - box.top}px`;
   }
 
   hideTip() { this.q(".tv-tip").hidden = true; }
