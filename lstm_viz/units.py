@@ -109,8 +109,8 @@ def feature(text: str, name: str, pattern: str = "") -> np.ndarray:
         raise ValueError(f"Unknown feature {name!r}; choose one of {', '.join(FEATURES)} or {REGEX}.")
     values = features(text)[name]
     if values.size and np.all(values == values[0]):
-        raise ValueError(f"In this text {FEATURES[name]} is {values[0]:g} on every character, so no unit can "
-                         "follow it; try a text that varies it.")
+        raise ValueError(f"The feature {name} ({FEATURES[name]}) is {values[0]:g} on every character of this "
+                         "text, so no unit can follow it; choose another or type a text that varies it.")
     return values
 
 

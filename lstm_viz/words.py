@@ -329,8 +329,8 @@ def counterfactual_sentence(cf, quantity: str, before: str, after: str) -> str:
     later = T - 1 - p
     u = int(np.argmax(np.abs(d[-1])))
     if later == 0:
-        return f"{change} is the last step, so the change has nowhere to live on: it moves {quantity}[{u}] by " \
-               f"{signed(float(d[-1, u]))} at that step."
+        return (f"Character {p} is the last one, so changing it from {char_words(before)} to {char_words(after)} has "
+                f"nowhere to live on: it moves {quantity}[{u}] by {signed(float(d[-1, u]))} at that step.")
     if abs(d[-1, u]) > CHANGE_THRESHOLD:
         n = int((np.abs(d[-1]) > CHANGE_THRESHOLD).sum())
         return (f"{change} still moves {quantity}[{u}] by {signed(float(d[-1, u]))} at the end of the text, {later} "
@@ -357,6 +357,14 @@ def connectivity_sentence(conn: dict, back: int = 50) -> str:
     listed = ", ".join(shares[:-1]) + f" and {shares[-1]}" if len(shares) > 1 else shares[0]
     return (f"{k} characters back, at character {t}, h depends on input {t - k} with this share of its "
             f"dependence on input {t}: {listed}.")
+
+
+def cost_sentence(seconds: dict, steps: int) -> str:
+    """'Computed once for this text and kept: 2.4 s for the LSTM, 0.8 s for the GRU and 0.8 s for the RNN, at 129
+    characters.' seconds maps a model's name to what its connectivity took."""
+    parts = [f"{s:.1f} s for the {name}" for name, s in seconds.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Computed once for this text and kept: {listed}, at {steps} characters."
 
 
 def unseen_sentence(text: str, vocabulary: str) -> str:

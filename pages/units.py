@@ -4,6 +4,7 @@ import streamlit as st
 
 from lstm_viz import words
 from lstm_viz import ui
+from lstm_viz.limits import MAX_STEPS
 from lstm_viz.figures import connectivity_heatmap, counterfactual_heatmap, log_range
 from lstm_viz.ui import textview
 from lstm_viz.ui import units as U
@@ -15,12 +16,12 @@ ui.controls()                 # the shared sidebar (drawn once per run; its mode
 st.title("What a unit means")
 ui.copy_link()
 st.markdown(
-    "An LSTM trained to guess the next character of Python code (128 units, on the standard library) grew units "
-    "that track what it needs: how many brackets are open, where the line is, how deep the indentation goes. "
-    "Type some code, colour it by any unit, find the units that follow a feature, and change one character to "
-    "see where the change lives on. This page always reads this model; the sidebar's model and sequence do not "
-    "apply here.")
-typed = st.text_area("Text the model reads (up to 500 characters)", U.default_text(), key=U.TEXT_KEY, bind=URL,
+    "An LSTM trained to guess the next character of Python code grew units that track what it needs: how many "
+    "brackets are open, where the line is, how deep the indentation goes. Type some code, colour it by any unit, "
+    "find the units that follow a feature, and change one character to see where the change lives on. This page "
+    "always reads this model; the sidebar's model and sequence do not apply here.")
+st.caption(U.description())
+typed = st.text_area(f"Text the model reads (up to {MAX_STEPS} characters)", U.default_text(), key=U.TEXT_KEY, bind=URL,
                      height=150, on_change=U.forget_pick)
 try:
     text = U.read(typed)
@@ -54,16 +55,18 @@ st.subheader("How far back each cell reads: connectivity")
 st.markdown(
     "How strongly the hidden state after character *t* depends on the input character *s*, the norm of "
     "dh_t/dx_s (Madsen, 2019). In the text view above, choose **connectivity** and hover a character. Below, every "
-    "pair at once, and the same text through a GRU and a plain RNN of the same sizes. **Only the LSTM is "
-    "trained**: the GRU and the RNN are untrained (random weights, seed 0), so they show what the cells do by "
-    "construction, not what training taught them. Connectivity covers the **first 200 characters** only: it "
-    "costs about 2 s for the LSTM at 200 characters, and grows as the square of the length.")
-conn = {kind: U.connectivity_of(text, kind) for kind in U.KINDS}
+    f"pair at once, and the same text through a GRU and a plain RNN of the same sizes. **Only the LSTM is "
+    f"trained**: the GRU and the RNN are untrained (random weights, seed {U.UNTRAINED_SEED}), so they show what "
+    f"the cells do by construction, not what training taught them. Connectivity covers the **first "
+    f"{U.CONNECTIVITY_STEPS} characters** only: its cost grows as the square of the length.")
+measured = {kind: U.connectivity_of(text, kind) for kind in U.KINDS}
+conn = {kind: m.values for kind, m in measured.items()}
 st.markdown(words.connectivity_sentence({U.KINDS[k]: C for k, C in conn.items()}))
 zrange = log_range(*conn.values())
 for col, (kind, C) in zip(st.columns(3), conn.items()):
     with col:
         st.plotly_chart(connectivity_heatmap(C, U.TITLES[kind], zrange), key=f"units_conn_{kind}")
+st.caption(words.cost_sentence({k: m.seconds for k, m in measured.items()}, len(next(iter(conn.values())))))
 
 st.subheader("Change one character")
 last = len(text) - 1

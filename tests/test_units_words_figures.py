@@ -6,7 +6,8 @@ import pytest
 from lstm_viz.figures import connectivity_heatmap, counterfactual_heatmap, log_range
 from lstm_viz.influence import Counterfactual
 from lstm_viz.units import Ranked
-from lstm_viz.words import (connectivity_sentence, counterfactual_sentence, ranking_sentence, unseen_sentence)
+from lstm_viz.words import (connectivity_sentence, cost_sentence, counterfactual_sentence, ranking_sentence,
+                            unseen_sentence)
 
 
 def _cf(delta_c: np.ndarray, first: int | None) -> Counterfactual:
@@ -37,7 +38,9 @@ def test_a_change_that_fades_and_one_that_hardly_matters():
         "hardly matters here: no unit's cell state moves by more than 0.1 (at most c[3] by +0.05 at character 7).")
     last = np.zeros((6, 2))
     last[5, 1] = 0.4
-    assert "is the last step" in counterfactual_sentence(_cf(last, 5), "c", "a", "\n")
+    assert counterfactual_sentence(_cf(last, 5), "c", "a", "\n") == (
+        "Character 5 is the last one, so changing it from 'a' to a new line has nowhere to live on: it moves c[1] "
+        "by +0.40 at that step.")
     assert counterfactual_sentence(_cf(d, None), "c", "a", "a").startswith("Nothing changed")
 
 
@@ -52,6 +55,9 @@ def test_ranking_connectivity_and_unseen_sentences():
     assert connectivity_sentence({"the LSTM": C, "the RNN": R}) == (
         "50 characters back, at character 59, h depends on input 9 with this share of its dependence on input 59: "
         "0.01 in the LSTM and 0 in the RNN.")
+    assert cost_sentence({"LSTM": 2.43, "GRU": 0.81, "RNN": 0.79}, 200) == (
+        "Computed once for this text and kept: 2.4 s for the LSTM, 0.8 s for the GRU and 0.8 s for the RNN, at 200 "
+        "characters.")
     assert unseen_sentence("abc", "\ufffdabc") == ""
     assert unseen_sentence("a\té", "\ufffda") == "The model never saw a tab and 'é' in training; it reads them as its fallback character \ufffd."
 

@@ -7,6 +7,7 @@ Caches are bounded (max_entries, ttl) and keyed on the text and plain values; th
 """
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -42,6 +43,10 @@ def vocabulary() -> str:
     return PRESETS[MODEL].vocabulary
 
 
+def description() -> str:
+    return PRESETS[MODEL].description
+
+
 def default_text() -> str:
     return PRESETS[MODEL].sequence
 
@@ -70,11 +75,19 @@ def untrained(kind: str):
     return {"GRU": GRU, "RNN": RNN}[kind].random(m.input_size, m.hidden_size, seed=UNTRAINED_SEED)
 
 
-@st.cache_data(max_entries=12, ttl=1800, show_spinner="Computing the connectivity of the first 200 characters…")
-def connectivity_of(text: str, kind: str) -> np.ndarray:
-    """(C, C) ||dh_t/dx_s|| over the first CONNECTIVITY_STEPS characters, for 'LSTM' (trained) or 'GRU'/'RNN'."""
+class Measured(NamedTuple):
+    values: np.ndarray     # (C, C) connectivity
+    seconds: float         # how long it took to compute, once (cached afterwards)
+
+
+@st.cache_data(max_entries=12, ttl=1800, show_spinner="Computing the connectivity of the first characters…")
+def connectivity_of(text: str, kind: str) -> Measured:
+    """||dh_t/dx_s|| (C, C) over the first CONNECTIVITY_STEPS characters, for 'LSTM' (trained) or 'GRU'/'RNN'
+    (untrained), and what it cost."""
     model = preset(MODEL).model if kind == "LSTM" else untrained(kind)
-    return connectivity(model, _inputs(text)[:CONNECTIVITY_STEPS])
+    start = time.perf_counter()
+    C = connectivity(model, _inputs(text)[:CONNECTIVITY_STEPS])
+    return Measured(C, time.perf_counter() - start)
 
 
 @st.cache_data(max_entries=8, ttl=1800, show_spinner=False)
@@ -82,7 +95,8 @@ def frame(text: str, key: str = VIEW_KEY) -> bytes:
     """The text view's frame for the text (every unit, the guesses, the LSTM's connectivity), mounted as `key`."""
     tr, guesses = run(text)
     title = PRESETS[MODEL].title
-    return pack(text_view_data(text, tr, guesses, vocabulary(), connectivity_of(text, "LSTM"), title), target=key)
+    conn = connectivity_of(text, "LSTM").values
+    return pack(text_view_data(text, tr, guesses, vocabulary(), conn, title), target=key)
 
 
 class Found(NamedTuple):

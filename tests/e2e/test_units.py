@@ -156,5 +156,12 @@ def test_on_a_phone_nothing_in_the_text_view_is_cut_or_overlaps(browser, server,
         assert v.locator(".tv-ch[data-t='10']").evaluate("(s) => s.style.background") != ""   # shaded, s <= t
         assert v.locator(".tv-ch[data-t='60']").evaluate("(s) => s.style.background") == ""   # after t: not
         v.screenshot(path=str(shots_dir / f"textview_390_{scheme}.png"))
+        before = runs(page)                                              # a span on a touch screen: two taps
+        v.locator(".tv-select").tap()
+        v.locator(".tv-ch[data-t='22']").tap()
+        assert v.locator(".tv-select").inner_text() == "tap the last character"
+        v.locator(".tv-ch[data-t='44']").tap()
+        wait_for_run(page, before)
+        assert query(page).get("units_span") == "22-44" and v.locator(".tv-ch.tv-in").count() == 23
     finally:
         ctx.close()
