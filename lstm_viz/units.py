@@ -68,9 +68,10 @@ def ranked(scores: np.ndarray, top: int = 8) -> list[Ranked]:
     return [Ranked("h" if j < H else "c", int(j % H), float(scores[j])) for j in order]
 
 
-def follows(trace, feature: np.ndarray) -> np.ndarray:
-    """(2H,) Pearson r of every h and c unit with the feature (T,); 0 where either does not vary."""
-    return correlations(states(trace), feature)
+def follows(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """(K,) Pearson r of every column of values (T, K), e.g. states(trace), with the feature (T,); 0 where either
+    does not vary."""
+    return correlations(values, feature)
 
 
 def selectivity(values: np.ndarray, inside: np.ndarray) -> np.ndarray:

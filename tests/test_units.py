@@ -43,7 +43,7 @@ def test_ranking_agrees_with_np_corrcoef():
     x = np.random.default_rng(2).normal(size=(40, 3))
     tr = m.forward(x)
     f = x[:, 0].cumsum()
-    scores = follows(tr, f)
+    scores = follows(states(tr), f)
     want = np.array([np.corrcoef(col, f)[0, 1] for col in states(tr).T])   # (12,) h units then c units
     np.testing.assert_allclose(scores, want, atol=1e-12)
     top = ranked(scores, top=4)

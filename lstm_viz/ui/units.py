@@ -4,6 +4,8 @@ units ranked, the connectivity of a trained LSTM and of untrained GRU and RNN tw
 Layer: ui (imports streamlit for its caches, callbacks and the URL). The numbers come from the engine
 (lstm_viz.units, lstm_viz.influence), the view's frame from lstm_viz.figures.textview; nothing is computed here.
 Caches are bounded (max_entries, ttl) and keyed on the text and plain values; the model is the shipped preset.
+At 500 characters an entry is 0.5 MB (unit_states), 0.6 MB (frame), 0.3 MB (connectivity), 1.5 MB (changed);
+the trace itself (9 MB, 10 ms to compute) is not kept.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import streamlit as st
 from .. import units, words
 from ..cells import GRU, RNN
 from ..figures.textview import CONNECTIVITY_STEPS, pack, text_view_data
-from ..influence import connectivity, counterfactual
+from ..influence import Counterfactual, connectivity, counterfactual
 from ..presets import PRESETS
 from ..sequences import parse_sequence
 from .models import preset
@@ -60,12 +62,15 @@ def _inputs(text: str) -> np.ndarray:
     return parse_sequence(text, text_mode=True, vocabulary=vocabulary()).values          # (T, V) one-hot
 
 
+def _forward(text: str):
+    """The character model's trace on the text: about 10 ms at 500 characters, so it is not cached (9 MB)."""
+    return preset(MODEL).model.forward(_inputs(text))
+
+
 @st.cache_data(max_entries=16, ttl=1800, show_spinner=False)
-def run(text: str):
-    """(trace, (guess ids (T, 5), probabilities (T, 5))) of the character model on the text."""
-    p = preset(MODEL)
-    tr = p.model.forward(_inputs(text))
-    return tr, units.top_guesses((p.readout_weight, p.readout_bias), tr.h)
+def unit_states(text: str) -> np.ndarray:
+    """(T, 2H) float32: every h unit, then every c unit, after each character (what units are ranked on)."""
+    return units.states(_forward(text)).astype(np.float32)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -93,7 +98,9 @@ def connectivity_of(text: str, kind: str) -> Measured:
 @st.cache_data(max_entries=8, ttl=1800, show_spinner=False)
 def frame(text: str, key: str = VIEW_KEY) -> bytes:
     """The text view's frame for the text (every unit, the guesses, the LSTM's connectivity), mounted as `key`."""
-    tr, guesses = run(text)
+    p = preset(MODEL)
+    tr = _forward(text)
+    guesses = units.top_guesses((p.readout_weight, p.readout_bias), tr.h)
     title = PRESETS[MODEL].title
     conn = connectivity_of(text, "LSTM").values
     return pack(text_view_data(text, tr, guesses, vocabulary(), conn, title), target=key)
@@ -111,22 +118,24 @@ class Found(NamedTuple):
 def ranking(text: str, find: str, pattern: str = "", span: str = "") -> Found:
     """The units ranked by `find` (a feature, REGEX with `pattern`, or SPAN with `span` typed as 'first-last');
     ValueError, one sentence, when they cannot be."""
-    tr, _ = run(text)
+    values = unit_states(text)                                         # (T, 2H)
     if find == SPAN:
         first, last = units.parse_span(span, len(text))
-        top = units.ranked(units.selectivity(units.states(tr), units.span_mask(len(text), first, last)))
+        top = units.ranked(units.selectivity(values, units.span_mask(len(text), first, last)))
         return Found(top, words.ranking_sentence(top, "", len(text), (first, last)),
                      f"Most selective on {first}-{last} (d):", (first, last))
-    top = units.ranked(units.follows(tr, units.feature(text, find, pattern)))
+    top = units.ranked(units.follows(values, units.feature(text, find, pattern)))
     how = HOW.get(find, find)
     return Found(top, words.ranking_sentence(top, how, len(text)), f"Follow {how} best (r):", None)
 
 
-@st.cache_data(max_entries=16, ttl=1800, show_spinner=False)
-def changed(text: str, position: int, replacement: str):
-    """lstm_viz.influence.Counterfactual of the model on the text and on it with one character replaced."""
+@st.cache_data(max_entries=8, ttl=1800, show_spinner=False)
+def changed(text: str, position: int, replacement: str) -> Counterfactual:
+    """lstm_viz.influence.Counterfactual of the model on the text and on it with one character replaced; only
+    what the page shows is kept (which steps changed, the differences as float32), not the two traces."""
     after = units.with_character(text, position, replacement)
-    return counterfactual(preset(MODEL).model, _inputs(text), _inputs(after))
+    cf = counterfactual(preset(MODEL).model, _inputs(text), _inputs(after))
+    return Counterfactual(cf.changed, None, None, {q: d.astype(np.float32) for q, d in cf.delta.items()})
 
 
 # ---------------------------------------------------------------------------------------------
