@@ -128,3 +128,10 @@ def test_bad_input_shows_one_error_and_no_exception(key, value, words):
     at.text_input(key=key).set_value(value).run() if key != "units_text" else at.text_area(key=key).set_value(value).run()
     _ok(at)
     assert len(at.error) == 1 and words in at.error[0].value, [e.value for e in at.error]
+
+
+def test_a_link_names_the_unit_shown_and_a_bad_one_is_ignored():
+    at = _app("units", {"units_unit": "h5"}, timeout=180)
+    assert _view(at)[1]["pick"] == "h5"
+    at = _app("units", {"units_unit": "z900"}, timeout=180)
+    assert _view(at)[1]["pick"] == "c71" and not at.error
