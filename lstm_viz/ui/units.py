@@ -73,7 +73,7 @@ def unit_states(text: str) -> np.ndarray:
     return units.states(_forward(text)).astype(np.float32)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
 def untrained(kind: str):
     """A GRU or RNN of the LSTM's sizes (97 inputs, 128 units), PyTorch's initial weights, seeded."""
     m = preset(MODEL).model
