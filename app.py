@@ -23,6 +23,7 @@ PAGES = [  # file, title, icon; pages that are not in this checkout are left out
     ("pages/gradients.py", "Vanishing gradients", ":material/trending_down:"),
     ("pages/train.py", "Train them yourself", ":material/model_training:"),
     ("pages/apart.py", "Take the cell apart", ":material/build:"),
+    ("pages/units.py", "What a unit means", ":material/text_fields:"),
     ("pages/your_model.py", "Your own model", ":material/upload_file:"),
 ]
 NEXT = {
@@ -31,6 +32,7 @@ NEXT = {
     "pages/gradients.py": "why a plain RNN forgets and an LSTM does not (or does)",
     "pages/train.py": "train an RNN and an LSTM on long-lag tasks, side by side",
     "pages/apart.py": "pin a gate or remove one, and see what the cell does without it",
+    "pages/units.py": "a model trained on Python code: colour text by any unit, find the units that track brackets",
     "pages/your_model.py": "upload PyTorch or Keras weights and look inside",
 }
 

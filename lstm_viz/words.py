@@ -290,3 +290,90 @@ def apart_sentence(cmp, unit: int, k: int) -> str:
     text = f"With {cmp.change.describe()}, {how}; its hidden state ends at {signed(float(b.h[-1, u]))} " \
            f"(unchanged: {signed(float(a.h[-1, u]))}), and {grad}.{out}"
     return text[0].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# what a unit of the character model means (pages/units.py)
+
+CHANGE_THRESHOLD = 0.1   # a unit "still differs" when a change moved it by more than this
+
+
+def char_words(ch: str) -> str:
+    """A character as a sentence names it: 'a', '(', a space, a new line."""
+    return {" ": "a space", "\n": "a new line", "\t": "a tab"}.get(ch, repr(ch))
+
+
+def ranking_sentence(top, how: str, T: int, span: tuple[int, int] | None = None) -> str:
+    """'Over these 129 characters, c[71] follows bracket depth best: r = +0.81; then h[71] (+0.72), c[12] (-0.55).'
+
+    top: lstm_viz.units.Ranked, best first; how: what they follow, in words; span: (first, last) when the
+    scores are selectivities on that span instead of correlations."""
+    if not top:
+        return "No unit to rank."
+    best, rest = top[0], ", ".join(f"{r.name} ({r.score:+.2f})" for r in top[1:3])
+    then = f"; then {rest}" if rest else ""
+    if span is not None:
+        return (f"On characters {span[0]} to {span[1]}, {best.name} fires most selectively: d = {best.score:+.2f} "
+                f"(its mean inside minus its mean outside, over their pooled standard deviation){then}.")
+    return f"Over these {T} characters, {best.name} follows {how} best: r = {best.score:+.2f}{then}."
+
+
+def counterfactual_sentence(cf, quantity: str, before: str, after: str) -> str:
+    """Where a one-character change lives on, from cf.delta[quantity] (T, H): 'Changing character 15 from ')'
+    to '(' still moves c[71] by +1.47 at the end of the text, 113 characters later; ...'."""
+    p = cf.first
+    if p is None:
+        return "Nothing changed: the new character is the one that was there."
+    d = np.asarray(cf.delta[quantity])                                     # (T, H)
+    T, H = d.shape
+    what, change = WORDS[quantity], f"Changing character {p} from {char_words(before)} to {char_words(after)}"
+    later = T - 1 - p
+    u = int(np.argmax(np.abs(d[-1])))
+    if later == 0:
+        return (f"Character {p} is the last one, so changing it from {char_words(before)} to {char_words(after)} has "
+                f"nowhere to live on: it moves {quantity}[{u}] by {signed(float(d[-1, u]))} at that step.")
+    if abs(d[-1, u]) > CHANGE_THRESHOLD:
+        n = int((np.abs(d[-1]) > CHANGE_THRESHOLD).sum())
+        return (f"{change} still moves {quantity}[{u}] by {signed(float(d[-1, u]))} at the end of the text, {later} "
+                f"characters later, and {n} of the {H} units' {what}s differ by more than {CHANGE_THRESHOLD:g} there.")
+    t, v = divmod(int(np.argmax(np.abs(d[p:]))), H)
+    peak = f"{quantity}[{v}] by {signed(float(d[p + t, v]))} at character {p + t}"
+    alive = np.flatnonzero(np.abs(d[p:]).max(1) > CHANGE_THRESHOLD)
+    if not alive.size:
+        return f"{change} hardly matters here: no unit's {what} moves by more than {CHANGE_THRESHOLD:g} (at most {peak})."
+    last = p + int(alive[-1])
+    return (f"{change} moves {peak}, but the change fades: after character {last}, {last - p} characters later, "
+            f"no unit's {what} differs by more than {CHANGE_THRESHOLD:g}.")
+
+
+def connectivity_sentence(conn: dict, back: int = 50) -> str:
+    """How much of h's dependence on its input is left `back` characters back, per model, at the last character
+    with connectivity: conn maps a label ('the trained LSTM') to its (C, C) matrix."""
+    C = next(iter(conn.values())).shape[0]
+    t = C - 1
+    k = min(back, t)
+    if k == 0:
+        return "With one character there is no earlier input to depend on."
+    shares = [f"{sci(m[t, t - k] / m[t, t]) if m[t, t] > 0 else '0'} in {label}" for label, m in conn.items()]
+    listed = ", ".join(shares[:-1]) + f" and {shares[-1]}" if len(shares) > 1 else shares[0]
+    return (f"{k} characters back, at character {t}, h depends on input {t - k} with this share of its "
+            f"dependence on input {t}: {listed}.")
+
+
+def cost_sentence(seconds: dict, steps: int) -> str:
+    """'Computed once for this text and kept: 2.4 s for the LSTM, 0.8 s for the GRU and 0.8 s for the RNN, at 129
+    characters.' seconds maps a model's name to what its connectivity took."""
+    parts = [f"{s:.1f} s for the {name}" for name, s in seconds.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Computed once for this text and kept: {listed}, at {steps} characters."
+
+
+def unseen_sentence(text: str, vocabulary: str) -> str:
+    """'' when the model knows every character of the text, else which it reads as its fallback."""
+    unseen = sorted(set(text) - set(vocabulary))
+    if not unseen:
+        return ""
+    names = [char_words(ch) for ch in unseen[:5]] + (["more"] if len(unseen) > 5 else [])
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"The model never saw {shown} in training; it reads {'them' if len(unseen) > 1 else 'it'} as its "
+            f"fallback character {vocabulary[0]}.")

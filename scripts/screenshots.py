@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.harness import Server, goto, install_run_counter, launch_chromium  # noqa: E402
 
 PAGES = {"home": "", "cell": "cell", "gates": "gates", "gradients": "gradients", "train": "train",
-         "apart": "apart", "your_model": "your_model", "tour": "cell?tour=3"}
+         "apart": "apart", "units": "units", "your_model": "your_model", "tour": "cell?tour=3"}
 
 
 def shoot(browser, url: str, path: Path, width: int, scheme: str) -> None:

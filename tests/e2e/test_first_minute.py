@@ -9,7 +9,7 @@ from .harness import goto, wait_for_run, runs
 
 pytestmark = pytest.mark.e2e
 
-PATHS = ["", "cell", "gates", "gradients", "train", "apart", "your_model"]
+PATHS = ["", "cell", "gates", "gradients", "train", "apart", "units", "your_model"]
 PHONE = {"width": 390, "height": 844}
 ALERT = '[data-testid="stAlert"]'
 EXCEPTION = '[data-testid="stException"]'
