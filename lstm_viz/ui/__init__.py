@@ -10,6 +10,8 @@ Layer: ui. Imports streamlit, the engine, words, tables and figures; pages and a
     upload      the visitor's own weights
     apart       the take-it-apart page's cached comparison
     tour        the guided tour: opens each stop, its bar, where to look
+    cellview    the browser cell view; textview the text coloured by a unit; units, papers, queue: their pages'
+                cached calls, the reproduce panel, the training queue
 
 How pages use it:
     c = ui.controls()            # renders the shared sidebar (once per run) and returns a frozen Controls
