@@ -225,8 +225,8 @@ def test_assets_are_one_module_with_nothing_to_fetch():
 NODE = shutil.which("node")
 # Outside CI a machine without Node.js skips these (the browser tests cover the view too); CI installs Node.js
 # (.ci/run), and there a missing one fails instead of skipping.
-needs_node = (pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover the view")
-              if not os.environ.get("CI") else pytest.mark.usefixtures())
+needs_node = pytest.mark.skipif(NODE is None and not os.environ.get("CI"),
+                                reason="Node.js is not installed; the browser tests cover the view")
 
 
 def _run_js(data, body: str):
